@@ -1,0 +1,179 @@
+"""诉访分离: each matter is sent where it can be decided, and the citizen is told why."""
+from pathlib import Path
+
+import pytest
+import yaml
+
+from actions.routing import Routing, classify, load_routes
+
+ROUTES = ["petition", "litigation", "arbitration", "labor_arbitration", "admin_reconsideration",
+          "political_legal", "discipline_inspection", "consumer_12315", "emergency"]
+KINDS = {"suggestion", "accusation", "appeal"}
+CATEGORIES = {"land_housing", "labor_social_security", "agriculture_rural", "environment", "health",
+              "education", "transport", "civil_affairs", "market_regulation", "public_security_legal",
+              "discipline", "enterprise", "other"}
+
+CASES = [
+    # petition: public services and the government's own handling
+    ("我们街道的公共厕所坏了半年没人修", "请街道尽快维修", "petition"),
+    ("建议在社区多设几个老年食堂", "", "petition"),
+    ("拆迁补偿标准不透明，拆迁办一直不给解释", "要求公开补偿标准", "petition"),
+    ("小区物业不管垃圾清运，楼道里堆满了", "希望街道和住建部门督促物业", "petition"),
+    ("夜里工地打桩噪音太大，孩子没法睡觉", "", "petition"),
+    ("河边的养猪场粪水直接排进河里", "要求环保部门处理", "petition"),
+    ("我申请低保半年了，村里一直没报上去", "", "petition"),
+    ("异地就医的医保备案太麻烦，能不能简化", "", "petition"),
+    ("孩子转学手续教育局一直不给办", "", "petition"),
+    ("公交车改线以后我们村没有车了", "希望恢复原来的线路", "petition"),
+    ("工地上几十个农民工的工钱被包工头卷走了", "求政府出面协调发放工资", "petition"),
+    ("村里的路一下雨就没法走", "请镇政府修一修", "petition"),
+    ("我想提个建议，政务服务中心周六也开放", "", "petition"),
+    ("养老金调整后我的没有涨，社保局说不清楚", "请社保部门核实", "petition"),
+    ("安置房交房时间一拖再拖", "要求政府兑现承诺", "petition"),
+    # litigation: private civil disputes not yet in court
+    ("同事借了我两万块钱，一直拖着不还，微信也拉黑了", "", "litigation"),
+    ("我想起诉前夫，他不付孩子的抚养费", "", "litigation"),
+    ("邻居装修把我家墙打穿了，不肯赔偿", "要求赔偿损失", "litigation"),
+    ("父亲去世后兄弟几个为遗产分配闹翻了", "", "litigation"),
+    ("房东不退押金，还说我弄坏了家具", "", "litigation"),
+    ("朋友找我借钱写了借条，到期不还", "", "litigation"),
+    ("我还没起诉，想问问欠钱不还怎么办", "", "litigation"),
+    ("他在村里到处诽谤我，我的名誉受到损害", "", "litigation"),
+    # political_legal: already in court, police, procuratorate
+    ("我已经起诉了，法院立案半年还没开庭", "", "political_legal"),
+    ("法院判决生效了，对方就是不履行", "请求强制执行", "political_legal"),
+    ("二审判决维持原判，我认为认定事实错误", "要求再审", "political_legal"),
+    ("执行法官说对方名下没有财产，案子拖了两年", "", "political_legal"),
+    ("我去派出所报案，民警说不归他们管，一直不立案", "", "political_legal"),
+    ("我弟弟被刑拘一个月了，家属什么消息都得不到", "", "political_legal"),
+    ("检察院对我的控告一直没有答复", "", "political_legal"),
+    ("劳动争议的案子法院已经判了，公司还是不给钱", "", "political_legal"),
+    # arbitration
+    ("我们两家公司签的买卖合同约定由仲裁委员会仲裁，对方违约", "", "arbitration"),
+    ("工程承包合同里有仲裁条款，发包方不结工程款", "", "arbitration"),
+    ("物流合同约定争议提交仲裁，货物丢了对方不赔", "", "arbitration"),
+    ("土地流转合同约定申请仲裁，现在对方不付流转费", "", "arbitration"),
+    # labor_arbitration
+    ("公司拖欠我三个月工资，我已经离职了", "要求支付工资", "labor_arbitration"),
+    ("老板不签劳动合同，还随时让我走人", "", "labor_arbitration"),
+    ("我被公司辞退了，没有任何补偿", "要求经济补偿", "labor_arbitration"),
+    ("上班时摔伤了腰，单位不给申报工伤", "", "labor_arbitration"),
+    ("单位一直没给我交社保", "要求补缴社保", "labor_arbitration"),
+    ("天天加班到半夜，加班费一分没有", "", "labor_arbitration"),
+    ("试用期被公司无故解雇", "", "labor_arbitration"),
+    ("厂里克扣工资，说是管理费", "", "labor_arbitration"),
+    # admin_reconsideration
+    ("交警罚了我两百块还扣了三分，我没有闯红灯", "要求撤销处罚", "admin_reconsideration"),
+    ("市场监管局对我的店罚款三万，我不服", "", "admin_reconsideration"),
+    ("城管下了限期拆除通知书，我家的棚子是合法的", "", "admin_reconsideration"),
+    ("卫健委对我的申请作出不予许可决定", "请求撤销该决定", "admin_reconsideration"),
+    ("我的驾驶证被吊销了，我认为处罚不公", "", "admin_reconsideration"),
+    ("县政府的征收决定没有依法公告", "要求撤销征收决定", "admin_reconsideration"),
+    ("人社局作出不予认定工伤决定，我不认可", "", "admin_reconsideration"),
+    ("公安局对我行政拘留十日，我认为不合理", "", "admin_reconsideration"),
+    # discipline_inspection
+    ("村干部侵占集体土地收入", "", "discipline_inspection"),
+    ("举报镇长收受开发商贿赂", "", "discipline_inspection"),
+    ("办事窗口的人吃拿卡要，不送礼就不给办", "", "discipline_inspection"),
+    ("村主任贪污扶贫款", "请纪委调查", "discipline_inspection"),
+    ("领导经常用公款吃喝", "", "discipline_inspection"),
+    ("社区主任把低保名额给了自己亲属", "", "discipline_inspection"),
+    ("局长公车私用，节假日开去旅游", "", "discipline_inspection"),
+    # consumer_12315
+    ("在网店买到假货，商家拒绝退款", "", "consumer_12315"),
+    ("美容院的预付卡还剩五千，店突然跑路了", "", "consumer_12315"),
+    ("超市卖过期面包", "要求赔偿", "consumer_12315"),
+    ("新买的冰箱不制冷，商家不给退货", "", "consumer_12315"),
+    ("商家不退款，客服一直推脱", "", "consumer_12315"),
+    ("健身会员卡办了不到一个月就关门了", "要求退费", "consumer_12315"),
+    # emergency beats everything
+    ("法院判了也执行不了，我不想活了", "", "emergency"),
+    ("公司欠薪，现在工地着火了", "", "emergency"),
+]
+
+
+@pytest.mark.parametrize("description,demand,route", CASES)
+def test_matter_goes_to_the_right_legal_route(description, demand, route):
+    assert classify(description, demand).legal_route == route
+
+
+def test_cases_cover_every_route():
+    assert {route for _, _, route in CASES} == set(ROUTES)
+    assert len(CASES) >= 60
+
+
+@pytest.mark.parametrize("description,demand,_route", CASES)
+def test_every_routing_is_complete_and_explained(description, demand, _route):
+    r = classify(description, demand)
+    assert isinstance(r, Routing)
+    assert r.kind in KINDS and r.category in CATEGORIES and r.legal_route in ROUTES
+    assert 0 < len(r.route_reason) <= 60
+    assert r.explanation and 0.0 <= r.confidence <= 1.0
+
+
+def test_already_sued_goes_to_political_legal_but_wanting_to_sue_is_litigation():
+    assert classify("我已经起诉了，对方一直拖着不还钱").legal_route == "political_legal"
+    assert classify("他欠钱不还，我想起诉他").legal_route == "litigation"
+
+
+def test_a_negated_cue_does_not_route():
+    assert classify("这不是借钱不还的事，是村里的路灯一直不亮").legal_route == "petition"
+
+
+def test_mass_wage_arrears_asking_government_is_petition_but_one_worker_is_labour_arbitration():
+    assert classify("工地上一百多个农民工被欠工资", "请政府出面协调").legal_route == "petition"
+    assert classify("公司欠了我两个月工资").legal_route == "labor_arbitration"
+
+
+def test_discipline_matters_are_accusations():
+    r = classify("村支书挪用集体资金")
+    assert (r.kind, r.category) == ("accusation", "discipline")
+
+
+def test_suggestion_is_recognised_as_suggestion():
+    assert classify("建议在公园里多装几个路灯").kind == "suggestion"
+
+
+def test_labour_and_consumer_routes_fix_their_category():
+    assert classify("公司拖欠工资").category == "labor_social_security"
+    assert classify("网购买到假货商家不退款").category == "market_regulation"
+
+
+def test_nothing_recognisable_is_an_ordinary_petition_with_low_confidence():
+    r = classify("你好，我想反映个情况")
+    assert r.legal_route == "petition" and r.confidence <= 0.5
+
+
+def test_every_route_explanation_cites_an_article_or_names_a_hotline_and_never_just_refuses():
+    book = load_routes()
+    for route in ROUTES:
+        text = book.explanation(route)
+        assert "条" in text or any(p in text for p in ("12315", "110")), route
+        assert "不予受理" not in text, route
+
+
+@pytest.mark.parametrize("route,number", [("consumer_12315", "12315"), ("labor_arbitration", "12333"),
+                                          ("emergency", "12356")])
+def test_explanations_give_the_relevant_hotline(route, number):
+    assert number in load_routes().explanation(route)
+
+
+def test_route_reasons_fit_the_case_record_for_every_kind_and_category():
+    book = load_routes()
+    for route in book.routes:
+        for kind in book.kind_labels:
+            for category in book.category_labels:
+                text = book.routes[route].route_reason.format(
+                    kind_label=book.kind_labels[kind], category_label=book.category_labels[category])
+                assert len(text) <= 60, (route, text)
+
+
+def test_routes_file_names_exactly_the_contract_routes():
+    data = yaml.safe_load((Path("actions/knowledge/routes.yml")).read_text(encoding="utf-8"))
+    assert set(data["routes"]) == set(ROUTES)
+    assert set(data["categories"]) == CATEGORIES
+    assert set(data["kinds"]) == KINDS
+
+
+def test_routes_file_is_read_once():
+    assert load_routes() is load_routes()
