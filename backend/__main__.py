@@ -1,0 +1,5 @@
+"""``python -m backend <command>``."""
+
+from backend.cli import main
+
+raise SystemExit(main())

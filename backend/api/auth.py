@@ -1,0 +1,105 @@
+"""Bearer tokens for staff: created once, stored as SHA-256, checked per request."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from enum import Enum
+from functools import partial, wraps
+
+from aiohttp import web
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.security import hash_token, new_token
+from backend.store.models import ApiToken, utcnow
+
+
+class Role(str, Enum):
+    """Who holds a token."""
+
+    #: 承办人: works on cases
+    HANDLER = "handler"
+    #: 督办/负责人: approves extensions, oversees deadlines
+    SUPERVISOR = "supervisor"
+    #: 话务员/运维: hotline intake and operations
+    OPERATOR = "operator"
+
+
+ALL_ROLES = frozenset(Role)
+SESSION_FACTORY_KEY: web.AppKey[sessionmaker[Session]] = web.AppKey("session_factory", sessionmaker)
+ROLE_KEY = web.RequestKey("role", Role)
+
+UNAUTHORIZED = {"error": "unauthorized", "message": "需要有效的访问令牌。"}
+FORBIDDEN = {"error": "forbidden", "message": "当前令牌无权执行此操作。"}
+
+_dumps = partial(json.dumps, ensure_ascii=False)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def create_token(session: Session, role: Role | str) -> str:
+    """Store a new token for *role* and return it in clear (the only time it is seen)."""
+    role = Role(role)
+    token = new_token()
+    session.add(ApiToken(token_hash=hash_token(token), role=role.value))
+    session.flush()
+    return token
+
+
+def revoke_token(session: Session, token: str) -> bool:
+    """Revoke a token; ``False`` if it was unknown or already revoked."""
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return bool(result.rowcount)
+
+
+def role_of(session: Session, token: str) -> Role | None:
+    """The role of a valid, unrevoked token, else ``None``."""
+    role = session.scalar(
+        select(ApiToken.role).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+    )
+    try:
+        return Role(role) if role else None
+    except ValueError:
+        return None
+
+
+def bearer_token(request: web.Request) -> str | None:
+    """The token of an ``Authorization: Bearer ...`` header."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def _lookup(factory: sessionmaker[Session], token: str) -> Role | None:
+    with factory() as session:
+        return role_of(session, token)
+
+
+def require_role(*roles: Role) -> Callable[[Handler], Handler]:
+    """Decorate a handler: 401 without a valid token, 403 for a role not in *roles*."""
+    allowed = frozenset(roles) or ALL_ROLES
+
+    def decorate(handler: Handler) -> Handler:
+        @wraps(handler)
+        async def wrapper(request: web.Request) -> web.StreamResponse:
+            token = bearer_token(request)
+            factory = request.app[SESSION_FACTORY_KEY]
+            role = await asyncio.to_thread(_lookup, factory, token) if token else None
+            if role is None:
+                return web.json_response(
+                    UNAUTHORIZED, dumps=_dumps, status=401, headers={"WWW-Authenticate": "Bearer"}
+                )
+            if role not in allowed:
+                return web.json_response(FORBIDDEN, dumps=_dumps, status=403)
+            request[ROLE_KEY] = role
+            return await handler(request)
+
+        return wrapper
+
+    return decorate

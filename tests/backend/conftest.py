@@ -1,0 +1,141 @@
+"""Fixtures for the backend: a migrated database on SQLite and on PostgreSQL, settings, cases.
+
+Every database test runs twice, once per backend. PostgreSQL gets one fresh
+database per test session (``xf_test_<random>``), dropped at the end; when
+the server is unreachable those tests are skipped, unless ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.settings import Settings
+from backend.store import make_sessionmaker, migrate
+
+PG_SERVER = os.environ.get("XF_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
+TABLES = "evaluations, notifications, case_events, cases, petitioners, api_tokens"
+_case_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """URL of a fresh, migrated PostgreSQL database for this test session."""
+    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT",
+                          connect_args={"connect_timeout": 3})
+    name = f"xf_test_{secrets.token_hex(4)}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any reason to not reach the server
+        admin.dispose()
+        reason = f"PostgreSQL at {PG_SERVER} is unreachable ({type(exc).__name__})"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    url = f"{PG_SERVER}/{name}"
+    try:
+        migrate(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database: SQLite in tmp_path, or the session's PostgreSQL database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'xinfang.sqlite3'}"
+        migrate(url)
+        return url
+    url: str = request.getfixturevalue("postgres_database")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Settings on the test database, an embedded queue under tmp_path and a fixed pepper."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        redis_url=None,
+        var_dir=tmp_path / "var",
+        queue_prefix=f"xftest{secrets.token_hex(3)}",
+        secret_key="pepper-for-tests",
+    )
+
+
+@pytest.fixture
+def session_factory(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the test database; the engine is disposed after the test."""
+    factory = make_sessionmaker(settings)
+    yield factory
+    factory.kw["bind"].dispose()
+
+
+def hash_query_code(code: str, *, iterations: int = 1000) -> str:
+    """A query-code hash in the bot's format (few iterations: tests only)."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.pbkdf2_hmac("sha256", code.encode(), salt, iterations)
+    return f"pbkdf2_sha256${iterations}${salt.hex()}${digest.hex()}"
+
+
+@pytest.fixture
+def code_hash() -> Callable[[str], str]:
+    """Hash a query code the way the bot does (see :func:`hash_query_code`)."""
+    return hash_query_code
+
+
+@pytest.fixture
+def make_case() -> Callable[..., dict[str, Any]]:
+    """Factory of queue payloads (contract §4): 李秀英 asks about unpaid wages."""
+
+    def make(**overrides: Any) -> dict[str, Any]:
+        number = next(_case_numbers)
+        case: dict[str, Any] = {
+            "schema_version": 1,
+            "case_id": f"XF20260120-{number:06d}",
+            "channel": "wechat",
+            "channel_user": f"openid-{number}",
+            "received_at": "2026-01-20T09:12:00+08:00",
+            "petitioner": {
+                "name": "李秀英",
+                "phone": "13800138000",
+                "id_number": "11010519491231002X",
+                "address": "北京市朝阳区幸福路8号",
+            },
+            "kind": "appeal",
+            "category": "labor_social_security",
+            "legal_route": "petition",
+            "route_reason": "",
+            "respondent": "某建筑公司",
+            "occurred": "2025年12月",
+            "location": "朝阳区工地",
+            "description": "工地拖欠三个月工资，多次催要未果。",
+            "demand": "希望督促公司支付工资。",
+            "first_time": True,
+            "prior_case_ids": [],
+            "attachments": [{"kind": "image", "ref": "media-1"}],
+            "source": {"conversation_id": f"conv-{number}", "turns": 14},
+            "confidence": {},
+            "needs_review": [],
+        }
+        case.update(overrides)
+        return case
+
+    return make
