@@ -212,7 +212,7 @@ _ADDRESS_CUE = re.compile(
     r"(?:家庭住址|居住地址|现住址|通讯地址|住址|地址|家住|现住|居住在|住在|家在|户籍地?在)"
     r"(?:是|为|在)?[:：\s]*"
 )
-_NOT_OWN_ADDRESS_BEFORE = ("公司", "单位", "工地", "厂", "店", "他", "她", "对方")
+_NOT_OWN_ADDRESS_BEFORE = ("公司", "单位", "工地", "厂", "店", "他", "她", "对方", "户人", "别人", "邻居")
 _ADDRESS_STOP_WORDS = (
     "电话", "手机", "联系", "我叫", "俺叫", "我是", "名字", "姓名", "身份证", "今年", "已经", "快",
     "十几年", "几十年", "多年", "的时候",
@@ -268,9 +268,11 @@ _DAY = r"(?:[12][0-9]|3[01]|0?[1-9]|[一二三]?十[一二三四五六七八九]
 _PART = r"(?:初|底|末|中旬|上旬|下旬|中|左右)"
 _SEASON = r"(?:春天|夏天|秋天|冬天|春季|夏季|秋季|冬季|上半年|下半年|春节|过年|国庆|中秋|年底|年初|年末)"
 _RELATIVE = (
-    r"(?:上上|上|这|本)个?(?:月|周|星期|礼拜)(?:[一二三四五六日天末]|初|底|中旬)?"
+    rf"(?:上上|上|这|本)个?月(?:{_DAY}|初|底|末|中旬|上旬|下旬)?"
+    r"|(?:上上|上|这|本)个?(?:周|星期|礼拜)(?:[一二三四五六日天末])?"
     r"|大前天|前天|昨天|今天|昨晚|前晚|今早|昨日|今日|前几天|前些天|前段时间|前阵子|"
     r"(?:今年|去年)?(?:这几天|这段时间|最近|近期|近来|刚才)"
+    r"|(?:这|本|上|下)个?学期(?:开学)?(?:的时候|时)?|开学(?:的时候|时)"
 )
 _AMOUNT = f"(?:{_CN_NUM}{{1,4}}|半|几|好几|十几|一两)"
 _DURATION = (
@@ -289,7 +291,7 @@ _TIME_CORE = (
 _DAYTIME = r"(?:上午|下午|早上|中午|晚上|夜里|半夜|凌晨|傍晚)?"
 _TIME = re.compile(
     f"(?:从|自从|自)?(?:{_TIME_CORE}){_DAYTIME}(?:开始|起|以来|至今|到现在)?"
-    f"(?!{_CN_NUM}{{1,4}}多?岁)"  # "今年35岁" is an age, not a date
+    f"(?!{_CN_NUM}{{1,4}}多?(?:岁|了))"  # "今年35岁", "今年七十六了" is an age, not a date
 )
 _VAGUE_TIME = re.compile(r"最近|近期|近来|这段时间|这几天|前段时间|前阵子")
 _ABSOLUTE_TIME = re.compile(r"[0-9]{4}|年|月")
@@ -324,7 +326,7 @@ _ORG_SUFFIXES = {
     "银行": 2, "信用社": 1, "项目部": 1, "工地": 2, "商场": 2, "超市": 2, "酒店": 2,
     "饭店": 2, "餐馆": 2, "餐厅": 2, "网吧": 2, "养殖场": 1, "屠宰场": 1, "搅拌站": 1,
     "加油站": 1, "开发商": 0, "城管": 0, "大队": 2, "中队": 2, "执法队": 1, "施工队": 0,
-    "工程队": 0, "合作社": 2, "培训机构": 0, "房地产": 2,
+    "工程队": 0, "合作社": 2, "培训机构": 0, "房地产": 2, "办公室": 2, "摊": 2,
 }
 _ORG = re.compile(
     f"([{_HAN}A-Za-z0-9]{{0,16}}?)("
@@ -335,7 +337,10 @@ _ORG = re.compile(
 _ORG_LEFT_BOUNDARY = re.compile(
     r"的|是|被|把|跟|与|在|到|去|从|让|找|了|[一那这哪某两几每该]个|[一那这哪某两几每该]家|[一那这哪某每该]所"
     r"|我们|咱们|他们|俺们|我|俺|咱|反映|投诉|举报|控告|检举|起诉|状告|一下|关于|附近|旁边|对面|隔壁|楼下|楼上"
+    r"|名叫|叫|对(?!面|外)"
 )
+_ORG_SUFFIX_AT = re.compile("|".join(sorted(map(re.escape, _ORG_SUFFIXES), key=len, reverse=True)))
+_LANDMARK_AFTER = re.compile(r"门口|门前|旁边|附近|对面|后面|前面|一带|路口|楼下|边上")
 _NOT_ORG = frozenset("结局 布局 格局 饭局 骗局 当局 大局 赌局 僵局 出局 全局 开局 对局 市中心 城中心 镇中心".split())
 _ROLES = (
     "党支部书记", "村支书", "支书", "村书记", "书记", "村长", "村主任", "主任", "镇长", "乡长", "县长",
@@ -360,11 +365,21 @@ def _org_hits(text: str) -> list[_Hit]:
         if len(body) < _ORG_SUFFIXES[suffix] or value in _NOT_ORG or value[-2:] in _NOT_ORG:
             continue
         start = m.end() - len(value)
+        end = m.end()
+        # "中心" + "小学": one name with a chain of suffixes
+        chained = _ORG_SUFFIX_AT.match(text, end)
+        while chained:
+            end = chained.end()
+            chained = _ORG_SUFFIX_AT.match(text, end)
+        value = text[start:end]
         # "在/到/去…医院" names a place; it is a respondent only with a cue word.
         placed = re.search(r"(?:在|到|去|从|进)$", text[max(0, start - 1):start]) and not re.match(
-            r"(?:上班|工作|打工|干活|上学|任职|做工)", text[m.end():]
+            r"(?:上班|工作|打工|干活|上学|任职|做工)", text[end:]
         )
-        hits.append(_Hit(value, 0.45 if placed else 0.7, start, m.end()))
+        confidence = 0.7
+        if placed:  # "在育才路中心小学门口" is rather where than who
+            confidence = 0.3 if _LANDMARK_AFTER.match(text, end) else 0.45
+        hits.append(_Hit(value, confidence, start, end))
     return hits
 
 
@@ -488,10 +503,23 @@ _INTRO_WORDS = re.compile(
 _MIN_NARRATIVE = 4
 
 
+#: "我要反映问题", "我想投诉我们小区的物业": saying one wants to petition is not yet a fact
+_PREAMBLE = re.compile(
+    r"^(?:你好|您好)?(?:我|俺|我们|咱)?(?:要|想|想要|来|准备)?"
+    r"(?:信访|上访|反映|反应|投诉|举报|检举|控告|告状|提个?建议|说说|说一下)"
+    r"(?:一下|个|一个)?(?:问题|情况|事情?)?"
+)
+_PREAMBLE_RESIDUE = re.compile(r"我们|咱们|我家|俺家|小区|村里|单位|的|了|那个|这个")
+
+
 def _is_intro(clause: str, intro_values: list[str]) -> bool:
     residue = clause
     for value in intro_values:
         residue = residue.replace(value, "")
+    if _PREAMBLE.match(residue):
+        rest = _PREAMBLE_RESIDUE.sub("", _PREAMBLE.sub("", residue, count=1))
+        if len(re.findall(f"[{_HAN}]", rest)) < 3:
+            return True
     residue = _INTRO_WORDS.sub("", residue)
     return len(residue) < 3
 
@@ -542,7 +570,7 @@ def _all_hits(norm: str) -> dict[str, _Hit]:
     address = found["address"]
     if location and not (address and (location.value in address.value or address.start <= location.start < address.end)):
         found["location"] = location
-    intro = [h.value for h in (found["name"], found["address"]) if h]
+    intro = [h.value for h in (found["name"], found["address"], found["respondent"]) if h]
     found["description"] = _description_hit(norm, intro, demand_spans)
     return {field: hit for field, hit in found.items() if hit is not None}
 
