@@ -1,4 +1,4 @@
-"""Command line: ``python -m backend migrate | worker | api | token create``.
+"""Command line: ``python -m backend migrate | worker | api | supervise | notify | token create``.
 
 Thin: parses options and calls importable functions.
 """
@@ -30,10 +30,19 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--host", default=None, help="listen address (default XF_API_HOST or 127.0.0.1)")
     api.add_argument("--port", type=int, default=None, help="listen port (default XF_API_PORT or 8000)")
 
+    supervise = commands.add_parser("supervise", help="flag overdue cases for the supervision list")
+    supervise.add_argument("--once", action="store_true", help="one round, then exit")
+    supervise.add_argument("--interval", type=float, default=300.0, help="seconds between rounds (default 300)")
+
+    notify = commands.add_parser("notify", help="deliver citizens' notifications from the outbox")
+    notify.add_argument("--once", action="store_true", help="one round, then exit")
+    notify.add_argument("--interval", type=float, default=None,
+                        help="seconds between rounds (default XF_NOTIFY_INTERVAL_S or 30)")
+
     token = commands.add_parser("token", help="manage API tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True)
     create = token_commands.add_parser("create", help="create a token and print it once")
-    create.add_argument("--role", required=True, choices=["handler", "supervisor", "operator"])
+    create.add_argument("--role", required=True, choices=["handler", "supervisor", "operator", "bot"])
     revoke = token_commands.add_parser("revoke", help="revoke a token (read from stdin)")
     revoke.add_argument("token", nargs="?", help="the token; read from stdin when absent")
     return parser
@@ -61,9 +70,33 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         run_api(settings, host=args.host, port=args.port)
         return 0
+    if args.command in ("supervise", "notify"):
+        return _periodic(settings, args)
     if args.command == "token":
         return _token(settings, args)
     return 2
+
+
+def _periodic(settings: Settings, args: argparse.Namespace) -> int:
+    from backend.store import make_sessionmaker, migrate
+
+    migrate(settings.database_url)
+    factory = make_sessionmaker(settings)
+    try:
+        if args.command == "supervise":
+            from backend.supervision import run_supervision
+
+            asyncio.run(run_supervision(factory, interval_s=args.interval, once=args.once))
+        else:
+            from backend.notify.config import NotifySettings
+            from backend.notify.dispatcher import run_notifier
+
+            asyncio.run(run_notifier(factory, NotifySettings(), once=args.once, interval_s=args.interval))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        factory.kw["bind"].dispose()
+    return 0
 
 
 def _token(settings: Settings, args: argparse.Namespace) -> int:

@@ -85,6 +85,47 @@ OPEN_STATUSES = frozenset(
 ANSWERED_STATUSES = frozenset({CaseStatus.CONCLUDED, CaseStatus.REVIEWED})
 #: nothing can follow
 FINAL_STATUSES = frozenset({CaseStatus.ROUTED, CaseStatus.RECHECKED, CaseStatus.WITHDRAWN})
+#: the organ answers in writing (处理/复查/复核意见书) and states an opinion (第32条)
+ANSWERING_STATUSES = frozenset({CaseStatus.CONCLUDED, CaseStatus.REVIEWED, CaseStatus.RECHECKED})
+#: the status an organ's written answer moves a case to, from the status it answers
+ANSWER_FOR: dict[CaseStatus, CaseStatus] = {
+    CaseStatus.IN_PROGRESS: CaseStatus.CONCLUDED,
+    CaseStatus.EXTENDED: CaseStatus.CONCLUDED,
+    CaseStatus.REVIEW_REQUESTED: CaseStatus.REVIEWED,
+    CaseStatus.RECHECK_REQUESTED: CaseStatus.RECHECKED,
+}
+#: what a citizen may ask for after an answer (第35/36条)
+CITIZEN_REQUESTS: dict[str, CaseStatus] = {
+    "review": CaseStatus.REVIEW_REQUESTED,
+    "recheck": CaseStatus.RECHECK_REQUESTED,
+}
+
+
+class Opinion(str, Enum):
+    """The decision of a 处理/复查/复核意见书 (第32条)."""
+
+    #: 予以支持
+    SUPPORT = "support"
+    #: 解释说明
+    EXPLAIN = "explain"
+    #: 不予支持
+    REJECT = "reject"
+
+    @property
+    def label(self) -> str:
+        """Chinese name shown to citizens and handlers."""
+        return OPINION_LABELS[self]
+
+
+OPINION_LABELS: dict[Opinion, str] = {
+    Opinion.SUPPORT: "支持",
+    Opinion.EXPLAIN: "解释说明",
+    Opinion.REJECT: "不予支持",
+}
+
+#: satisfaction ratings (条例第21条第2款) and how they are stored
+RATINGS: dict[str, int] = {"satisfied": 2, "basically_satisfied": 1, "unsatisfied": 0}
+RATING_LABELS: dict[str, str] = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
 
 ALLOWED: dict[CaseStatus, frozenset[CaseStatus]] = {
     CaseStatus.REGISTERED: frozenset({CaseStatus.ACCEPTED, CaseStatus.ROUTED, CaseStatus.FORWARDED}),
@@ -147,6 +188,10 @@ CURRENT_DEADLINE: dict[CaseStatus, str] = {
     CaseStatus.REVIEWED: "recheck_request_due",
     CaseStatus.RECHECK_REQUESTED: "recheck_due",
 }
+
+#: articles cited when a repeat petition is linked to an earlier case
+REPEAT_PENDING_ARTICLE = "《信访工作条例》第十九条第三款"
+REPEAT_AFTER_RECHECK_ARTICLE = "《信访工作条例》第三十六条第三款"
 
 NO_SUCH_TRANSITION = "信访事项当前状态为「{current}」，不能变更为「{target}」。"
 FINAL_STATUS = "信访事项已处于「{current}」状态，程序已经终结，不能再变更。"

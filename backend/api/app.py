@@ -3,68 +3,36 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import time
-from collections import defaultdict, deque
 from collections.abc import AsyncIterator
-from functools import partial
 from typing import Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.api.auth import SESSION_FACTORY_KEY, require_role
+from backend.api import handlers
+from backend.api.auth import SESSION_FACTORY_KEY
+from backend.api.common import (
+    LIMITER_KEY,
+    PROGRESS_BAD_REQUEST,
+    PROGRESS_NOT_FOUND,
+    QUEUE_KEY,
+    SETTINGS_KEY,
+    TOO_MANY_ATTEMPTS,
+    FailureLimiter,
+    json_response,
+)
+from backend.api.openapi import openapi_document
 from backend.queue.base import CaseQueue
 from backend.security import normalize_case_id, verify_query_code
 from backend.settings import Settings
 from backend.store import make_sessionmaker, migrate, ping
-from backend.store.repository import case_to_dict, get_case_row, progress_view
+from backend.store.repository import get_case_row, progress_view
 
 log = logging.getLogger("xinfang.api")
 
-#: JSON with Chinese text as is
-json_response = partial(web.json_response, dumps=partial(json.dumps, ensure_ascii=False))
-
-SETTINGS_KEY = web.AppKey("settings", Settings)
-QUEUE_KEY = web.AppKey("queue", CaseQueue)
-
-NOT_FOUND = {"error": "not_found", "message": "未找到该信访事项。"}
-PROGRESS_NOT_FOUND = {
-    "error": "not_found",
-    "message": "未查询到匹配的信访事项，请核对信访件编号和查询码。",
-}
-PROGRESS_BAD_REQUEST = {"error": "bad_request", "message": "请提供信访件编号和查询码。"}
-TOO_MANY_ATTEMPTS = {"error": "too_many_attempts", "message": "查询失败次数过多，请稍后再试。"}
-
-
-class FailureLimiter:
-    """Counts failures per key in a sliding window (in memory, per process)."""
-
-    def __init__(self, *, window_s: float) -> None:
-        self.window_s = window_s
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-
-    def count(self, key: str, now: float | None = None) -> int:
-        """Failures of *key* within the window."""
-        now = time.monotonic() if now is None else now
-        q = self._failures.get(key)
-        if not q:
-            return 0
-        while q and q[0] <= now - self.window_s:
-            q.popleft()
-        if not q:
-            del self._failures[key]
-            return 0
-        return len(q)
-
-    def add(self, key: str, now: float | None = None) -> None:
-        """Record one failure of *key*."""
-        self._failures[key].append(time.monotonic() if now is None else now)
-
-
-LIMITER_KEY = web.AppKey("limiter", FailureLimiter)
+__all__ = ["LIMITER_KEY", "QUEUE_KEY", "SETTINGS_KEY", "FailureLimiter", "create_app", "run_api"]
 
 
 class PathOnlyAccessLogger(AbstractAccessLogger):
@@ -94,22 +62,6 @@ async def ready(request: web.Request) -> web.Response:
     )
 
 
-def _load_case(factory: sessionmaker[Session], case_id: str) -> dict[str, Any] | None:
-    with factory() as session:
-        row = get_case_row(session, case_id)
-        return case_to_dict(row) if row else None
-
-
-@require_role()
-async def get_case(request: web.Request) -> web.Response:
-    """A case with petitioner, events and deadlines (handler, supervisor, operator)."""
-    factory = request.app[SESSION_FACTORY_KEY]
-    case = await asyncio.to_thread(_load_case, factory, request.match_info["case_id"])
-    if case is None:
-        return json_response(NOT_FOUND, status=404)
-    return json_response(case)
-
-
 def _check_progress(factory: sessionmaker[Session], case_id: str, code: str) -> dict[str, Any] | None:
     with factory() as session:
         row = get_case_row(session, case_id)
@@ -131,7 +83,8 @@ async def progress(request: web.Request) -> web.Response:
         limiter.count(case_key) >= settings.progress_failures_per_case
         or limiter.count(client_key) >= settings.progress_failures_per_client
     ):
-        return json_response(TOO_MANY_ATTEMPTS, status=429)
+        return json_response(TOO_MANY_ATTEMPTS, status=429,
+                             headers={"Retry-After": str(int(settings.progress_failure_window_s))})
     view = await asyncio.to_thread(_check_progress, request.app[SESSION_FACTORY_KEY], case_id, code)
     if view is None:
         limiter.add(case_key)
@@ -165,11 +118,43 @@ def create_app(
             app[SESSION_FACTORY_KEY].kw["bind"].dispose()
 
     app.cleanup_ctx.append(resources)
-    app.router.add_get("/health", health)
-    app.router.add_get("/ready", ready)
-    app.router.add_get("/api/v1/cases/{case_id}", get_case)
-    app.router.add_get("/api/v1/progress", progress)
+    add_routes(app)
     return app
+
+
+async def openapi(request: web.Request) -> web.Response:
+    """The OpenAPI 3 document of this API."""
+    return json_response(openapi_document())
+
+
+#: (method, path, handler): the whole API, also the source of the role table in the docs
+ROUTES: tuple[tuple[str, str, Any], ...] = (
+    ("GET", "/health", health),
+    ("GET", "/ready", ready),
+    ("GET", "/api/v1/openapi.json", openapi),
+    ("GET", "/api/v1/whoami", handlers.whoami),
+    ("GET", "/api/v1/cases", handlers.list_cases),
+    ("POST", "/api/v1/cases", handlers.post_case),
+    ("GET", "/api/v1/cases/{case_id}", handlers.get_case),
+    ("POST", "/api/v1/cases/{case_id}/transitions", handlers.post_transition),
+    ("POST", "/api/v1/cases/{case_id}/opinion", handlers.post_opinion),
+    ("GET", "/api/v1/supervision", handlers.supervision),
+    ("GET", "/api/v1/dead-letters", handlers.dead_letters),
+    ("GET", "/api/v1/notifications", handlers.notifications),
+    ("GET", "/api/v1/progress", progress),
+    ("GET", "/api/v1/progress/by-channel-user", handlers.progress_by_channel_user),
+    ("POST", "/api/v1/progress/evaluation", handlers.post_evaluation),
+    ("POST", "/api/v1/progress/review-request", handlers.post_review_request),
+)
+
+
+def add_routes(app: web.Application) -> None:
+    """Register :data:`ROUTES` (GET routes answer HEAD too)."""
+    for method, path, handler in ROUTES:
+        if method == "GET":
+            app.router.add_get(path, handler, allow_head=False)
+        else:
+            app.router.add_route(method, path, handler)
 
 
 def run_api(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:

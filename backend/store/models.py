@@ -10,7 +10,18 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -138,6 +149,8 @@ class CaseEvent(Base):
     from_status: Mapped[str | None] = mapped_column(String(30))
     to_status: Mapped[str] = mapped_column(String(30))
     note: Mapped[str | None] = mapped_column(Text)
+    #: 处理/复查/复核意见 given with an answering step: support | explain | reject
+    opinion: Mapped[str | None] = mapped_column(String(20))
 
     case: Mapped[Case] = relationship(back_populates="events")
 
@@ -155,30 +168,71 @@ class ApiToken(Base):
 
 
 class Notification(Base):
-    """Outbox of messages to citizens, sent by ``backend/notify``."""
+    """Outbox of messages to citizens, sent by ``backend/notify``.
+
+    ``status``: ``pending`` (due at ``next_attempt_at``, or now when empty) →
+    ``sending`` (claimed by ``claimed_by`` until ``claimed_until``) → ``sent``
+    or ``failed``. Web chat rows are ``sent`` when stored for the page and
+    ``delivered_at`` is set when the page fetched them.
+    """
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_status_created_at", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_notifications_status_created_at", "status", "created_at"),
+        Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_notifications_channel_channel_user", "channel", "channel_user"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"), index=True)
     channel: Mapped[str] = mapped_column(String(20))
     channel_user: Mapped[str | None] = mapped_column(String(128))
+    #: ``status_change`` or ``repeat_notice``
+    kind: Mapped[str] = mapped_column(String(30), default="status_change")
     message: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+
+    case: Mapped[Case] = relationship(lazy="raise_on_sql")
 
 
 class Evaluation(Base):
-    """A citizen's rating of how a case was handled (条例第21条第2款)."""
+    """A citizen's rating of how a case was handled (条例第21条第2款), once per answer."""
 
     __tablename__ = "evaluations"
+    __table_args__ = (UniqueConstraint("case_id", "step"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"), index=True)
+    #: see ``backend.lifecycle.RATINGS``: 2 满意, 1 基本满意, 0 不满意
     rating: Mapped[int]
     comment: Mapped[str | None] = mapped_column(Text)
+    #: the answering status rated: concluded | reviewed | rechecked
+    step: Mapped[str | None] = mapped_column(String(30))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SupervisionItem(Base):
+    """A case found past one of its deadlines: the supervision list (督办), kept forever.
+
+    One row per crossed deadline (``deadline`` column and its ``due`` date),
+    recorded once; ``resolved_at`` is set when the case moves on.
+    """
+
+    __tablename__ = "supervision_items"
+    __table_args__ = (UniqueConstraint("case_id", "deadline", "due"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"), index=True)
+    status: Mapped[str] = mapped_column(String(30))
+    deadline: Mapped[str] = mapped_column(String(30))
+    due: Mapped[date]
+    flagged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -23,7 +23,7 @@ from backend.settings import Settings
 from backend.store import make_sessionmaker, migrate
 
 PG_SERVER = os.environ.get("XF_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
-TABLES = "evaluations, notifications, case_events, cases, petitioners, api_tokens"
+TABLES = "supervision_items, evaluations, notifications, case_events, cases, petitioners, api_tokens"
 _case_numbers = itertools.count(1)
 
 
@@ -136,6 +136,49 @@ def make_case() -> Callable[..., dict[str, Any]]:
             "needs_review": [],
         }
         case.update(overrides)
+        return case
+
+    return make
+
+
+@pytest.fixture
+async def api_client(settings: Settings, session_factory: sessionmaker[Session], tmp_path: Path) -> Any:
+    """A running API on the test database and an embedded queue under tmp_path."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from backend.api.app import create_app
+    from backend.queue.base import open_queue
+
+    queue = open_queue(redis_url=None, sqlite_path=tmp_path / "api-queue.sqlite3", prefix=settings.queue_prefix)
+    client = TestClient(TestServer(create_app(settings, session_factory=session_factory, queue=queue)))
+    await client.start_server()
+    client.app_queue = queue  # type: ignore[attr-defined]
+    yield client
+    await client.close()
+    await queue.close()
+
+
+@pytest.fixture
+def auth(session_factory: sessionmaker[Session]) -> Callable[[str], dict[str, str]]:
+    """``auth("handler")`` → an Authorization header with a fresh token of that role."""
+    from backend.api.auth import create_token
+
+    def make(role: str) -> dict[str, str]:
+        with session_factory.begin() as session:
+            return {"Authorization": f"Bearer {create_token(session, role)}"}
+
+    return make
+
+
+@pytest.fixture
+def stored(session_factory: sessionmaker[Session], make_case: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """``stored(**overrides)`` → a case payload saved in the store (as the worker would)."""
+    from backend.store import save_case
+
+    def make(**overrides: Any) -> dict[str, Any]:
+        case = make_case(**overrides)
+        with session_factory.begin() as session:
+            save_case(session, case)
         return case
 
     return make
