@@ -152,3 +152,116 @@ async def test_a_worker_stops_when_asked(
     stop.set()
     async with asyncio.timeout(5):
         await task
+
+
+def _operational_error(orig: BaseException) -> Exception:
+    from sqlalchemy.exc import OperationalError
+
+    return OperationalError("INSERT INTO cases ...", {"name": "李秀英"}, orig)
+
+
+def test_database_connection_errors_are_infrastructure_and_bad_cases_are_not() -> None:
+    import sqlite3
+
+    import psycopg
+    from psycopg import errors as pg
+    from pydantic import BaseModel
+    from sqlalchemy.exc import DataError, IntegrityError
+
+    class Strict(BaseModel):
+        n: int
+
+    try:
+        Strict.model_validate({"n": "x"})
+    except Exception as exc:  # noqa: BLE001
+        validation = exc
+
+    assert worker.is_infrastructure_error(_operational_error(psycopg.OperationalError("connection refused")))
+    assert worker.is_infrastructure_error(_operational_error(pg.AdminShutdown("terminating connection")))
+    assert worker.is_infrastructure_error(_operational_error(pg.TooManyConnections("too many clients")))
+    assert worker.is_infrastructure_error(_operational_error(sqlite3.OperationalError("database is locked")))
+    assert not worker.is_infrastructure_error(_operational_error(pg.ProgramLimitExceeded("index row too big")))
+    assert not worker.is_infrastructure_error(validation)
+    assert not worker.is_infrastructure_error(IntegrityError("INSERT", {}, pg.UniqueViolation("dup")))
+    assert not worker.is_infrastructure_error(DataError("INSERT", {}, pg.StringDataRightTruncation("long")))
+    assert not worker.is_infrastructure_error(RuntimeError("bug"))
+
+
+async def test_a_database_outage_does_not_use_up_a_cases_attempts(
+    settings: Settings,
+    queue: CaseQueue,
+    session_factory: sessionmaker[Session],
+    make_case: MakeCase,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The queue gives up after two deliveries; the database refuses ten times in a row.
+    The case must wait, not die, and be stored once the database answers."""
+    import psycopg
+
+    case = make_case()
+    outage = {"left": 10}
+    real_store, real_probe = worker.store_case, worker.database_answers
+
+    def store(factory: sessionmaker[Session], payload: dict[str, Any]) -> bool:
+        if outage["left"] > 0:
+            outage["left"] -= 1
+            raise _operational_error(psycopg.OperationalError("connection refused"))
+        return real_store(factory, payload)
+
+    def probe(factory: sessionmaker[Session]) -> bool:
+        if outage["left"] > 0:
+            outage["left"] -= 1
+            return False
+        return real_probe(factory)
+
+    monkeypatch.setattr(worker, "store_case", store)
+    monkeypatch.setattr(worker, "database_answers", probe)
+    monkeypatch.setattr(worker, "BACKOFF_START_S", 0.01)
+    monkeypatch.setenv(worker.ENV_BACKOFF_MAX, "0.05")
+    await queue.publish(case)
+
+    async def stored() -> bool:
+        return count(session_factory, Case) == 1
+
+    await drain(settings, queue, session_factory, until=stored)
+
+    assert outage["left"] <= 0
+    assert await queue.dead_letters() == []
+    async with asyncio.timeout(5):
+        while await queue.pending_count():
+            await asyncio.sleep(0.05)
+    assert count(session_factory, CaseEvent) == 1
+
+
+async def test_cases_left_in_the_producer_spool_are_stored_without_a_new_case_being_filed(
+    settings: Settings, session_factory: sessionmaker[Session], make_case: MakeCase
+) -> None:
+    """Cases the action server spooled (queue unreachable) reach the database through the
+    worker: those spooled before it started, and those spooled while it runs."""
+    from backend.queue.base import encode_case
+    from backend.queue.spool import CaseSpool
+
+    spool = CaseSpool(settings.var_dir / "spool.sqlite3", queue=settings.queue_prefix)
+    before, later = make_case(), make_case()
+    spool.add(case_id=before["case_id"], payload=encode_case(before)[1], error="ConnectionError")
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run_workers(settings, stop=stop, spool_flush_s=0.1))
+
+    def stored_ids() -> set[str]:
+        with session_factory() as session:
+            return set(session.scalars(select(Case.case_id)))
+
+    try:
+        async with asyncio.timeout(TIMEOUT_S):
+            while before["case_id"] not in stored_ids():
+                await asyncio.sleep(0.05)
+            spool.add(case_id=later["case_id"], payload=encode_case(later)[1], error="ConnectionError")
+            while later["case_id"] not in stored_ids():
+                await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        async with asyncio.timeout(10):
+            await task
+        spool.close()
+    assert spool.count() == 0
+    assert stored_ids() == {before["case_id"], later["case_id"]}
