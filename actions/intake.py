@@ -8,6 +8,7 @@ knows about Rasa.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
@@ -35,6 +36,10 @@ DECLINED_VALUES = {"id_number": "未提供", "occurred": "不详", "location": "
 
 #: how sure the extractor must be before an unasked-for narrative becomes the facts
 NARRATIVE_CONFIDENCE = 0.8
+
+#: a free-text answer (facts, demand, address …) has at least this many Chinese characters
+MIN_HAN_IN_FREE_TEXT = 2
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 #: slots whose unparseable answers are still checked, to explain what is wrong
 NUMBER_SLOTS = frozenset({"phone", "id_number"})
@@ -136,9 +141,9 @@ def check_slot(slot: str, value: Optional[str]) -> Check:
             return Check(name)
         return Check(None, "请提供您的真实姓名（例如“张建国”），以便有关部门与您联系和书面告知。")
     text = clean_free_text(value)
-    if text:
+    if text and len(_HAN.findall(text)) >= MIN_HAN_IN_FREE_TEXT:
         return Check(text)
-    return Check(None, f"“{SLOT_LABELS.get(slot, slot)}”还没有具体内容，请再说得具体一些。")
+    return Check(None, f"“{SLOT_LABELS.get(slot, slot)}”还没有具体内容，请用文字再说得具体一些。")
 
 
 def missing_slots(filled: Mapping[str, Optional[str]]) -> list[str]:
