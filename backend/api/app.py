@@ -12,6 +12,7 @@ from aiohttp.abc import AbstractAccessLogger
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api import handlers
+from backend.api import metrics
 from backend.api.auth import SESSION_FACTORY_KEY
 from backend.api.common import (
     LIMITER_KEY,
@@ -131,6 +132,7 @@ async def openapi(request: web.Request) -> web.Response:
 ROUTES: tuple[tuple[str, str, Any], ...] = (
     ("GET", "/health", health),
     ("GET", "/ready", ready),
+    ("GET", "/metrics", metrics.metrics),
     ("GET", "/api/v1/openapi.json", openapi),
     ("GET", "/api/v1/whoami", handlers.whoami),
     ("GET", "/api/v1/cases", handlers.list_cases),

@@ -124,6 +124,9 @@ def openapi_document() -> dict[str, Any]:
         "/ready": {"get": _op("就绪检查：数据库和队列可达", _json(obj, "就绪"), roles=None,
                               errors=())},
         "/api/v1/openapi.json": {"get": _op("本文档", _json(obj, "OpenAPI 文档"), roles=None)},
+        "/metrics": {"get": _op("监控指标（Prometheus 文本格式，只有汇总数字）", {
+            "description": "指标", "content": {"text/plain": {"schema": {"type": "string"}}}},
+            roles=["supervisor", "operator"])},
         "/api/v1/whoami": {"get": _op("令牌的角色", _json(
             {"type": "object", "properties": {"role": {"enum": ALL}}}, "角色"), roles=ALL)},
         "/api/v1/cases": {

@@ -35,6 +35,7 @@ ACCESS: dict[tuple[str, str], frozenset[str] | None] = {
     ("POST", "/api/v1/cases/{case_id}/opinion"): frozenset({"handler", "supervisor"}),
     ("GET", "/api/v1/supervision"): frozenset({"supervisor"}),
     ("GET", "/api/v1/dead-letters"): frozenset({"supervisor", "operator"}),
+    ("GET", "/metrics"): frozenset({"supervisor", "operator"}),
     ("GET", "/api/v1/notifications"): frozenset({"bot"}),
     ("GET", "/api/v1/progress/by-channel-user"): frozenset({"bot"}),
 }
