@@ -71,9 +71,13 @@ def is_interruption(tracker: Tracker) -> bool:
     Inside a form a wrong guess is costly: "请帮我解决" read as 算了 would throw
     the petition away. So an interruption needs a confident classifier, a bare
     number is always an answer, and an emergency the crisis detector does not
-    confirm interrupts only when the classifier is nearly certain.
+    confirm interrupts only when the classifier is nearly certain. The message
+    that opens the form (for instance a complaint first taken for a question)
+    is never an interruption.
     """
     intent, text = latest_intent(tracker), latest_text(tracker)
+    if not tracker.active_loop.get("name"):
+        return False  # the message that opens the form is always read for its facts
     if intent not in INTERRUPTING_INTENTS or _BARE_NUMBER.fullmatch(normalize_text(text).strip()):
         return False
     confidence = latest_intent_confidence(tracker)

@@ -84,6 +84,18 @@ def rating_in(text: str, entity_value: Optional[str]) -> Optional[str]:
     return None
 
 
+def checked_case(tracker: Tracker) -> Optional[tuple[str, str]]:
+    """The case number and code of the case this conversation last looked up."""
+    case_id, code = tracker.get_slot("checked_case_id"), tracker.get_slot("checked_code")
+    return (case_id, code) if case_id and code else None
+
+
+def ask_for_case(dispatcher: CollectingDispatcher) -> List[EventType]:
+    """Asks for the case number and code first, through the progress form."""
+    dispatcher.utter_message(text=NEED_CASE)
+    return [FollowupAction("progress_form")]
+
+
 class ActionQueryProgress(Action):
     """Tells the citizen where their case stands."""
 
@@ -125,10 +137,10 @@ class ActionSubmitEvaluation(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        case_id, code = tracker.get_slot("checked_case_id"), tracker.get_slot("checked_code")
-        if not (case_id and code):
-            dispatcher.utter_message(text=NEED_CASE)
-            return [FollowupAction("progress_form")]
+        checked = checked_case(tracker)
+        if checked is None:
+            return ask_for_case(dispatcher)
+        case_id, code = checked
         text = latest_text(tracker)
         rating = rating_in(text, next(tracker.get_latest_entity_values("rating"), None))
         if rating is None:
@@ -154,10 +166,10 @@ class ActionRequestReview(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        case_id, code = tracker.get_slot("checked_case_id"), tracker.get_slot("checked_code")
-        if not (case_id and code):
-            dispatcher.utter_message(text=NEED_CASE)
-            return [FollowupAction("progress_form")]
+        checked = checked_case(tracker)
+        if checked is None:
+            return ask_for_case(dispatcher)
+        case_id, code = checked
         kind = "recheck" if "复核" in latest_text(tracker) else "review"
         reason = latest_text(tracker) or "对处理意见不服"
         reply = post_review_request(case_id, code, kind, reason)

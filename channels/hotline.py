@@ -933,7 +933,7 @@ class HotlineInput(InputChannel):  # type: ignore[misc,valid-type]
                 return error(400, "bad_transcript", str(exc), line=exc.line)
             try:
                 await loop.run_in_executor(None, self.publish, case)
-            except Exception as exc:  # noqa: BLE001 - answer the operator, keep the trace in logs
+            except Exception:  # noqa: BLE001 - answer the operator, keep the trace in logs
                 logger.exception("hotline: could not queue case %s", case["case_id"])
                 return error(503, "queue_unavailable", "来电记录暂时无法提交，请稍后重试。")
             draft = {k: v for k, v in case.items() if k != "query_code_hash"}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -19,8 +18,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bot.paths import CREDENTIALS, RASA, ROOT, backend_python, latest_model
-from tests.support.stack import free_port, running_stack, stack_environment, wait_for_http
+from bot.paths import BOT_PYTHON, RASA, ROOT, backend_python, latest_model
+from tests.support.stack import rasa_server, running_stack
 
 #: one filing conversation, replayed for every latency sample
 SCRIPT = [
@@ -75,18 +74,10 @@ async def measure_in_process(model: Path, action_url: str, rounds: int) -> tuple
     return load_s, samples
 
 
-def measure_rest(model: Path, action_url: str, var: Path, rounds: int) -> tuple[list[float], int]:
+def measure_rest(model: Path, stack: tuple, var: Path, rounds: int) -> tuple[list[float], int]:
     """Per-turn latencies through the REST channel and the server's RSS in KiB."""
-    endpoints = var / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "{action_url}"\n', encoding="utf-8")
-    port = free_port()
-    command = [str(RASA), "run", "--model", str(model), "--port", str(port),
-               "--endpoints", str(endpoints), "--credentials", str(CREDENTIALS)]
-    with open(var / "rasa.log", "wb") as log:
-        server = subprocess.Popen(command, cwd=ROOT, env=stack_environment(var), stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_http(f"http://127.0.0.1:{port}/webhooks/rest/", timeout_s=300, process=server)
-        url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+    with rasa_server(str(model), stack, var, credentials="rest:\n", ready_path="/webhooks/rest/") as server:
+        url = server.url + "/webhooks/rest/webhook"
         samples = []
         for round_ in range(rounds):
             for text in SCRIPT:
@@ -99,9 +90,6 @@ def measure_rest(model: Path, action_url: str, var: Path, rounds: int) -> tuple[
         status = Path(f"/proc/{server.pid}/status").read_text()
         rss_kib = int(next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1])
         return samples, rss_kib
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def main() -> int:
@@ -112,9 +100,9 @@ def main() -> int:
         return 1
     rounds = int(os.environ.get("XF_BENCH_ROUNDS", "5"))
     results: dict[str, str] = {}
-    with tempfile.TemporaryDirectory() as tmp, running_stack(Path(tmp)) as (_backend, action_url):
-        load_s, local = asyncio.run(measure_in_process(model, action_url, rounds))
-        rest, rss_kib = measure_rest(model, action_url, Path(tmp), rounds)
+    with tempfile.TemporaryDirectory() as tmp, running_stack(Path(tmp)) as stack:
+        load_s, local = asyncio.run(measure_in_process(model, stack[1], rounds))
+        rest, rss_kib = measure_rest(model, stack, Path(tmp), rounds)
     results["model load (in process)"] = f"{load_s:.1f} s"
     results["turn latency in process p50 / p95"] = f"{percentile(local, 50):.0f} / {percentile(local, 95):.0f} ms ({len(local)} turns)"
     results["turn latency via REST p50 / p95"] = f"{percentile(rest, 50):.0f} / {percentile(rest, 95):.0f} ms ({len(rest)} turns)"
@@ -126,6 +114,7 @@ def main() -> int:
     backend_bench = ROOT / "tests" / "bench" / "backend_bench.py"
     if backend_bench.exists():
         subprocess.run([str(backend_python()), "-m", "tests.bench.backend_bench"], cwd=ROOT, check=False)
+    subprocess.run([str(BOT_PYTHON), "-m", "tests.bench.channels_bench"], cwd=ROOT, check=False)
     return 0
 
 

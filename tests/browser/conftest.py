@@ -23,8 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.paths import RASA, ROOT, latest_model
-from tests.support.stack import free_port, running_stack, stack_environment, wait_for_http
+from bot.paths import ROOT
+from tests.support.fixtures import backend, model_path, stack  # noqa: F401  (shared fixtures)
+from tests.support.stack import free_port, rasa_server, wait_for_http
 
 CHROMIUM = Path(os.environ.get("XF_CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("XF_CHROMEDRIVER", "/usr/bin/chromedriver"))
@@ -232,56 +233,12 @@ def scripted_chat(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def model_path() -> str:
-    """The newest model in models/ (trained by `make train`; never trained here)."""
-    model = latest_model()
-    if model is None:
-        message = "no trained model in models/ (run `make train`)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return str(model)
-
-
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory):
-    """Backend worker + API and the action server, on a temporary var/."""
-    with running_stack(tmp_path_factory.mktemp("var")) as running:
-        yield running
-
-
-@pytest.fixture(scope="session")
-def backend(stack):
-    return stack[0]
-
-
-@pytest.fixture(scope="session")
 def rasa_chat(model_path, stack, tmp_path_factory) -> str:
     """URL of the web chat page served by `rasa run` with the trained model."""
-    backend, action_url = stack
     var = tmp_path_factory.mktemp("webchat-rasa")
-    endpoints = var / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "{action_url}"\n', encoding="utf-8")
-    credentials = var / "credentials.yml"
-    credentials.write_text("rest:\nchannels.webchat.WebChatInput:\n", encoding="utf-8")
-    port = free_port()
-    command = [
-        str(RASA), "run", "--model", model_path, "--port", str(port), "--interface", "127.0.0.1",
-        "--endpoints", str(endpoints), "--credentials", str(credentials),
-    ]
-    env = {**stack_environment(var), "XF_BACKEND_URL": backend.url}
-    with open(var / "rasa.log", "wb") as log:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            page = f"http://127.0.0.1:{port}/webhooks/webchat/"
-            wait_for_http(page, timeout_s=300, process=server)
-            yield f"http://127.0.0.1:{port}/webhooks/webchat/"
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+    credentials = "rest:\nchannels.webchat.WebChatInput:\n"
+    with rasa_server(model_path, stack, var, credentials=credentials, ready_path="/webhooks/webchat/") as server:
+        yield server.url + "/webhooks/webchat/"
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -711,41 +711,27 @@ ZHOU = {
 @pytest.fixture(scope="module")
 def wechat_stack(tmp_path_factory):
     """Backend + action server + ``rasa run`` with the WeChat channel, and the fake WeChat API."""
-    from bot.paths import RASA, ROOT, latest_model
-    from tests.support.stack import free_port, running_stack, stack_environment, wait_for_http
+    from tests.support.stack import rasa_server, require_model, running_stack
 
-    model = latest_model()
-    if model is None:
-        pytest.skip("no trained model in models/ (train with `make train`)")
+    model = require_model()
     var = tmp_path_factory.mktemp("wechat-e2e")
     fake = FakeWeChatAPI(APPID, SECRET).start()
     aes_key = new_aes_key()
-    with running_stack(var / "stack") as (backend, action_url):
-        endpoints = var / "endpoints.yml"
-        endpoints.write_text(f'action_endpoint:\n  url: "{action_url}"\n', encoding="utf-8")
-        credentials = var / "credentials.yml"
-        credentials.write_text('rest:\nchannels.wechat.WeChatInput:\n  token: ""\n  aes_key: ""\n', encoding="utf-8")
-        port = free_port()
-        env = {
-            **stack_environment(var), "XF_WECHAT_TOKEN": TOKEN, "XF_WECHAT_APPID": APPID,
-            "XF_WECHAT_SECRET": SECRET, "XF_WECHAT_AES_KEY": aes_key, "XF_WECHAT_API_BASE": fake.base_url,
-        }
-        command = [
-            str(RASA), "run", "--model", str(model), "--port", str(port),
-            "--endpoints", str(endpoints), "--credentials", str(credentials),
-        ]
-        with open(var / "rasa.log", "wb") as log:
-            server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-            try:
-                wait_for_http(f"http://127.0.0.1:{port}/webhooks/wechat/", timeout_s=240, process=server)
-                yield {
-                    "url": f"http://127.0.0.1:{port}/webhooks/wechat/webhook", "backend": backend, "fake": fake,
-                    "callbacks": WeChatCallbacks(TOKEN, APPID, aes_key, mode="safe"),
-                }
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
-                fake.stop()
+    env = {
+        "XF_WECHAT_TOKEN": TOKEN, "XF_WECHAT_APPID": APPID, "XF_WECHAT_SECRET": SECRET,
+        "XF_WECHAT_AES_KEY": aes_key, "XF_WECHAT_API_BASE": fake.base_url,
+    }
+    credentials = 'rest:\nchannels.wechat.WeChatInput:\n  token: ""\n  aes_key: ""\n'
+    try:
+        with running_stack(var / "stack") as stack, rasa_server(
+            model, stack, var, credentials=credentials, ready_path="/webhooks/wechat/", env=env
+        ) as server:
+            yield {
+                "url": f"{server.url}/webhooks/wechat/webhook", "backend": stack[0], "fake": fake,
+                "callbacks": WeChatCallbacks(TOKEN, APPID, aes_key, mode="safe"),
+            }
+    finally:
+        fake.stop()
 
 
 class WeChatCitizen:

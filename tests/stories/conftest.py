@@ -5,9 +5,8 @@ import logging
 
 import pytest
 
-from bot.paths import latest_model
 from tests.support.citizen import Citizen
-from tests.support.stack import running_stack
+from tests.support.fixtures import backend, model_path, stack  # noqa: F401  (shared fixtures)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -17,29 +16,6 @@ def quiet_rasa():
 
     configure_structlog(logging.WARNING)
     logging.getLogger("rasa").setLevel(logging.WARNING)
-
-
-@pytest.fixture(scope="session")
-def model_path():
-    """The trained model (``make test`` trains it once per data change)."""
-    model = latest_model()
-    if model is None:
-        from bot.cli import train
-
-        model = train()
-    return str(model)
-
-
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory):
-    """Backend worker + API and the action server, on a temporary var/."""
-    with running_stack(tmp_path_factory.mktemp("var")) as running:
-        yield running
-
-
-@pytest.fixture(scope="session")
-def backend(stack):
-    return stack[0]
 
 
 @pytest.fixture(scope="session")

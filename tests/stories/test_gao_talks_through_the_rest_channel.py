@@ -3,14 +3,12 @@ As Gao Lei, whose messages arrive over HTTP at the rasa server's REST channel
 I want the same conversation as everywhere else, ending in a stored case.
 """
 import json
-import subprocess
 import urllib.request
 
 import pytest
 
-from bot.paths import CREDENTIALS, RASA, ROOT
 from tests.support.forms import QUESTION_CUES, SUMMARY_CUE
-from tests.support.stack import free_port, stack_environment, wait_for_http
+from tests.support.stack import rasa_server
 
 pytestmark = pytest.mark.needs_model
 
@@ -30,21 +28,8 @@ GAO = {
 @pytest.fixture(scope="module")
 def rest_server(model_path, stack, tmp_path_factory):
     var = tmp_path_factory.mktemp("rest")
-    endpoints = var / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "{stack[1]}"\n', encoding="utf-8")
-    port = free_port()
-    command = [
-        str(RASA), "run", "--model", model_path, "--port", str(port),
-        "--endpoints", str(endpoints), "--credentials", str(CREDENTIALS),
-    ]
-    with open(var / "rasa.log", "wb") as log:
-        server = subprocess.Popen(command, cwd=ROOT, env=stack_environment(var), stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_for_http(f"http://127.0.0.1:{port}/webhooks/rest/", timeout_s=240, process=server)
-            yield f"http://127.0.0.1:{port}/webhooks/rest/webhook"
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with rasa_server(model_path, stack, var, credentials="rest:\n", ready_path="/webhooks/rest/") as server:
+        yield server.url + "/webhooks/rest/webhook"
 
 
 def post(url: str, sender: str, text: str) -> str:

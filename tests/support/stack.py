@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
 
-from bot.paths import RASA, ROOT, backend_python
+from bot.paths import RASA, ROOT, backend_python, latest_model
+
+IN_CI = os.environ.get("CI") == "true"
 
 
 def free_port() -> int:
@@ -65,6 +67,7 @@ class Backend:
 
     url: str
     token: str
+    bot_token: str = ""
 
     def get(self, path: str) -> tuple[int, dict]:
         """GET ``path`` with the handler's token."""
@@ -131,4 +134,58 @@ def running_stack(var: Path) -> Iterator[tuple[Backend, str]]:
     ) as actions:
         wait_for_http(f"http://127.0.0.1:{api_port}/health", process=api)
         wait_for_http(f"http://127.0.0.1:{action_port}/health", process=actions)
-        yield Backend(f"http://127.0.0.1:{api_port}", token), f"http://127.0.0.1:{action_port}/webhook"
+        backend_api = Backend(f"http://127.0.0.1:{api_port}", token, env["XF_BOT_TOKEN"])
+        yield backend_api, f"http://127.0.0.1:{action_port}/webhook"
+
+
+def require_model() -> str:
+    """The newest trained model; a test without one is skipped (failed under CI)."""
+    import pytest
+
+    model = latest_model()
+    if model is None:
+        message = "no trained model in models/ (run `make train`)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return str(model)
+
+
+@contextmanager
+def rasa_server(
+    model: str,
+    stack: tuple[Backend, str],
+    var: Path,
+    *,
+    credentials: str,
+    ready_path: str,
+    env: Optional[dict] = None,
+) -> Iterator["RasaServer"]:
+    """``rasa run`` with ``model`` and the channels of ``credentials`` (YAML text),
+    wired to a running stack. Yields the server once ``ready_path`` answers.
+    """
+    backend, action_url = stack
+    endpoints = var / "endpoints.yml"
+    endpoints.write_text(f'action_endpoint:\n  url: "{action_url}"\n', encoding="utf-8")
+    credentials_file = var / "credentials.yml"
+    credentials_file.write_text(credentials, encoding="utf-8")
+    port = free_port()
+    command = [
+        str(RASA), "run", "--model", model, "--port", str(port), "--interface", "127.0.0.1",
+        "--endpoints", str(endpoints), "--credentials", str(credentials_file),
+    ]
+    environment = {
+        **stack_environment(var), "XF_BACKEND_URL": backend.url, "XF_BOT_TOKEN": backend.bot_token, **(env or {})
+    }
+    with process(command, env=environment, log=var / "rasa.log") as server:
+        base = f"http://127.0.0.1:{port}"
+        wait_for_http(base + ready_path, timeout_s=300, process=server)
+        yield RasaServer(base, server.pid)
+
+
+@dataclass(frozen=True)
+class RasaServer:
+    """A running ``rasa run``: its base URL and process id."""
+
+    url: str
+    pid: int
