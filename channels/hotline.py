@@ -78,6 +78,7 @@ from actions.intake import FIELD_TO_SLOT
 from actions.normalize import SPOKEN_DIGITS, normalize_text
 from actions.routing import Routing, classify, detect_emergency
 from actions.validators import clean_free_text, is_refusal, iter_id_numbers, parse_phone
+from bot.paths import ROOT
 from channels.transcripts import CALLER, OPERATOR, Transcript, TranscriptError, parse_transcript
 
 __all__ = [
@@ -519,9 +520,7 @@ def _secret(environ: Mapping[str, str]) -> bytes:
     configured = environ.get("XF_HOTLINE_SECRET", "").strip()
     if configured:
         return configured.encode("utf-8")
-    from backend.queue.base import default_var_dir
-
-    path = Path(default_var_dir(environ)) / "hotline.key"
+    path = Path(environ.get("XF_VAR_DIR", "").strip() or ROOT / "var") / "hotline.key"
     try:
         return bytes.fromhex(path.read_text(encoding="ascii").strip())
     except (OSError, ValueError):
