@@ -7,6 +7,7 @@ evaluation or a 复查/复核 request can follow without asking again.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -128,11 +129,8 @@ class ActionQueryProgress(Action):
         return True
 
 
-class ActionSubmitEvaluation(Action):
-    """Records 满意 / 基本满意 / 不满意 on the case the citizen just checked."""
-
-    def name(self) -> Text:
-        return "action_submit_evaluation"
+class CheckedCaseAction(Action, ABC):
+    """An action on the case this conversation last looked up; asks for it first if none."""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -140,7 +138,21 @@ class ActionSubmitEvaluation(Action):
         checked = checked_case(tracker)
         if checked is None:
             return ask_for_case(dispatcher)
-        case_id, code = checked
+        self.act(dispatcher, tracker, *checked)
+        return []
+
+    @abstractmethod
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, case_id: str, code: str) -> None:
+        """Does the work on the checked case."""
+
+
+class ActionSubmitEvaluation(CheckedCaseAction):
+    """Records 满意 / 基本满意 / 不满意 on the case the citizen just checked."""
+
+    def name(self) -> Text:
+        return "action_submit_evaluation"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, case_id: str, code: str) -> None:
         text = latest_text(tracker)
         rating = rating_in(text, next(tracker.get_latest_entity_values("rating"), None))
         if rating is None:
@@ -148,28 +160,21 @@ class ActionSubmitEvaluation(Action):
                 text="请问您对办理结果的评价是？",
                 buttons=follow_up_buttons({"may_evaluate": True}),
             )
-            return []
+            return
         reply = post_evaluation(case_id, code, rating, text)
         if reply.status in (200, 201):
             dispatcher.utter_message(text="感谢您的评价，我们已记录。您的意见会帮助有关机关改进工作。")
         else:
             dispatcher.utter_message(text=refusal_text(reply))
-        return []
 
 
-class ActionRequestReview(Action):
+class ActionRequestReview(CheckedCaseAction):
     """Files a 复查 or 复核 request within its statutory window."""
 
     def name(self) -> Text:
         return "action_request_review"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
-        checked = checked_case(tracker)
-        if checked is None:
-            return ask_for_case(dispatcher)
-        case_id, code = checked
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, case_id: str, code: str) -> None:
         kind = "recheck" if "复核" in latest_text(tracker) else "review"
         reason = latest_text(tracker) or "对处理意见不服"
         reply = post_review_request(case_id, code, kind, reason)
@@ -179,4 +184,3 @@ class ActionRequestReview(Action):
             )
         else:
             dispatcher.utter_message(text=refusal_text(reply))
-        return []
