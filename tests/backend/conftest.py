@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,8 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.settings import Settings
 from backend.store import make_sessionmaker, migrate
+from tests.backend.faults import fresh_postgres_database
 
-PG_SERVER = os.environ.get("XF_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 TABLES = "supervision_items, evaluations, notifications, case_events, cases, petitioners, api_tokens"
 _case_numbers = itertools.count(1)
 
@@ -30,26 +29,8 @@ _case_numbers = itertools.count(1)
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
     """URL of a fresh, migrated PostgreSQL database for this test session."""
-    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT",
-                          connect_args={"connect_timeout": 3})
-    name = f"xf_test_{secrets.token_hex(4)}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - any reason to not reach the server
-        admin.dispose()
-        reason = f"PostgreSQL at {PG_SERVER} is unreachable ({type(exc).__name__})"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    url = f"{PG_SERVER}/{name}"
-    try:
-        migrate(url)
+    with fresh_postgres_database() as url:
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -72,7 +72,7 @@ def fresh_postgres_database() -> Iterator[str]:
     """A new, migrated PostgreSQL database (URL) dropped afterwards; skips when unreachable."""
     admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT",
                           connect_args={"connect_timeout": 3})
-    name = f"xf_fault_{secrets.token_hex(4)}"
+    name = f"xf_test_{secrets.token_hex(4)}"
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
