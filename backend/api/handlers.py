@@ -176,9 +176,22 @@ def _opinion(value: Any) -> Opinion | None:
     return OPINION_INPUT.get(value.strip()) if isinstance(value, str) else None
 
 
-def _transition(factory: sessionmaker[Session], case_id: str, target: CaseStatus, **kwargs: Any) -> dict[str, Any]:
+def _in_transaction(factory: sessionmaker[Session], change: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     with factory.begin() as session:
-        return repository.transition_case(session, case_id, target, **kwargs)
+        return change(session, *args, **kwargs)
+
+
+async def _change_case(request: web.Request, change: Callable[..., dict[str, Any]], *args: Any,
+                       **kwargs: Any) -> web.Response:
+    """Apply a repository change to the URL's case; 404 unknown, 409 refused by the procedure."""
+    try:
+        case = await _db(request, _in_transaction, change, request.match_info["case_id"], *args,
+                         actor=request[ACTOR_KEY], **kwargs)
+    except LookupError:
+        return json_response(NOT_FOUND, status=404)
+    except IllegalTransition as exc:
+        return _error(409, "illegal_transition", str(exc))
+    return json_response(case)
 
 
 @require_role(Role.HANDLER, Role.SUPERVISOR)
@@ -202,19 +215,7 @@ async def post_transition(request: web.Request) -> web.Response:
     reason, note = _text(body.get("reason")), _text(body.get("note"))
     # an extension's reason is what the citizen is told (第34条)
     text = "；".join(t for t in (reason, note) if t) or None
-    try:
-        case = await _db(request, _transition, request.match_info["case_id"], target,
-                         actor=request[ACTOR_KEY], note=text, opinion=opinion)
-    except LookupError:
-        return json_response(NOT_FOUND, status=404)
-    except IllegalTransition as exc:
-        return _error(409, "illegal_transition", str(exc))
-    return json_response(case)
-
-
-def _answer(factory: sessionmaker[Session], case_id: str, opinion: Opinion, **kwargs: Any) -> dict[str, Any]:
-    with factory.begin() as session:
-        return repository.answer_case(session, case_id, opinion, **kwargs)
+    return await _change_case(request, repository.transition_case, target, note=text, opinion=opinion)
 
 
 @require_role(Role.HANDLER, Role.SUPERVISOR)
@@ -226,14 +227,7 @@ async def post_opinion(request: web.Request) -> web.Response:
     opinion = _opinion(body.get("opinion"))
     if opinion is None:
         return _error(422, "invalid", UNKNOWN_OPINION)
-    try:
-        case = await _db(request, _answer, request.match_info["case_id"], opinion,
-                         actor=request[ACTOR_KEY], note=_text(body.get("note")))
-    except LookupError:
-        return json_response(NOT_FOUND, status=404)
-    except IllegalTransition as exc:
-        return _error(409, "illegal_transition", str(exc))
-    return json_response(case)
+    return await _change_case(request, repository.answer_case, opinion, note=_text(body.get("note")))
 
 
 @require_role(Role.OPERATOR, Role.SUPERVISOR)
