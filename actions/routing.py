@@ -15,10 +15,11 @@ Decision rules, in order (all wording and keywords live in
    told in the past in the same clause (去年…着火, 晕倒过) or hypothetical
    (万一着火怎么办) — except for self-harm, where any wish to die counts.
    An emergency beats every other route.
-2. Every route has weighted cues. A cue preceded by a negation (不是, 没有…)
-   does not count; a cue marked ``done`` (e.g. 已经起诉, 法院判了) does not
-   count after an intention word (想, 打算, 准备…), so "已经起诉" scores for
-   ``political_legal`` and "想起诉" scores for ``litigation``.
+2. Every route has weighted cues. A cue preceded by a negation (不是,
+   没有…) in the same clause does not count; a cue marked ``done`` (e.g.
+   已经起诉, 法院判了) does not count after an intention word (想, 打算,
+   准备…), so "已经起诉" scores for ``political_legal`` and "想起诉" scores
+   for ``litigation``.
 3. The highest score wins; ties follow ``precedence`` in the YAML
    (political_legal > admin_reconsideration > discipline_inspection >
    arbitration > labor_arbitration > consumer_12315 > litigation > petition).
@@ -44,10 +45,21 @@ Decision rules, in order (all wording and keywords live in
      authorities to act) → ``petition``.
 4. Kind: ``discipline_inspection`` is always an accusation (检举控告类,
    第30条); otherwise the kind cues decide, ties go to ``appeal``
-   (申诉求决类, 第31条); suggestions are 建议意见类 (第29条).
+   (申诉求决类, 第31条); suggestions are 建议意见类 (第29条). A suggestion
+   is not a dispute for a court, an arbitration body, 12315 or a review of a
+   decision: when the route is one of ``suggestion_to_petition``,
+   the matter stays a ``petition`` (第29条) when it is a pure suggestion
+   (no appeal wording: "建议对超速的车多罚款", not "我建议撤销对我的罚款").
 5. Category: some routes fix it (``route_categories``), as do emergency
-   kinds other than self-harm; otherwise the category with the highest
-   keyword score, or ``other``.
+   kinds other than self-harm; otherwise every distinct category word found
+   counts, the highest total wins (ties: the category named first), and
+   below ``min_category_score`` the category is ``other``.
+
+Before matching, the text is put in one form: NFKC, lower case, no spaces,
+traditional characters to simplified and a few common typos corrected
+(``variants`` in the YAML). A cue word directly followed by a place word
+(门口, 旁边, 附近…, ``place_suffix``) only says where something is, so it
+does not count: "法院旁边的路口" is about a road, not a court case.
 """
 from __future__ import annotations
 
@@ -66,6 +78,7 @@ DEFAULT_ROUTE = "petition"
 _CLAUSE_BREAK = re.compile(r"[，,。！!？?；;：:\n]")
 _NEGATION_WINDOW = 3
 _INTENT_WINDOW = 6
+_TERM = re.compile(r"<([a-z_]+)>")  # a shared word list inside a cue pattern
 
 
 @dataclass(frozen=True)
@@ -128,6 +141,12 @@ class RouteBook:
     kind_cues: Mapping[str, tuple[Cue, ...]]
     category_cues: Mapping[str, tuple[Cue, ...]]
     route_categories: Mapping[str, str]
+    min_category_score: float
+    suggestion_to_petition: frozenset[str]
+    place_suffix: re.Pattern[str]
+    characters: Mapping[int, str]
+    typos: re.Pattern[str]
+    typo_fixes: Mapping[str, str]
     figurative: re.Pattern[str]
     past_markers: tuple[str, ...]
     hypothetical_markers: tuple[str, ...]
@@ -142,28 +161,46 @@ class RouteBook:
         return self.routes[legal_route].phones
 
 
-def _cue(item: list[Any]) -> Cue:
+def _expand(pattern: str, terms: Mapping[str, str]) -> str:
+    """Replace ``<name>`` with the shared word list ``terms[name]`` (as a group)."""
+    return _TERM.sub(lambda m: f"(?:{terms[m.group(1)]})", pattern)
+
+
+def _cue(item: list[Any], terms: Mapping[str, str]) -> Cue:
     weight, pattern, *flags = item
     patterns = pattern if isinstance(pattern, list) else [pattern]
-    return Cue(float(weight), tuple(re.compile(p) for p in patterns), "done" in flags)
+    return Cue(float(weight), tuple(re.compile(_expand(p, terms)) for p in patterns), "done" in flags)
 
 
-def _cues(items: list[list[Any]] | None) -> tuple[Cue, ...]:
-    return tuple(_cue(item) for item in items or [])
+def _cues(items: list[list[Any]] | None, terms: Mapping[str, str]) -> tuple[Cue, ...]:
+    return tuple(_cue(item, terms) for item in items or [])
+
+
+def _variants(spec: Mapping[str, Any]) -> tuple[dict[int, str], re.Pattern[str], dict[str, str]]:
+    """Character table (traditional/variant -> simplified) and typo fixes."""
+    pairs = "".join(str(spec.get("characters") or "").split())
+    if len(pairs) % 2:
+        raise ValueError("variants.characters must list character pairs")
+    table = {ord(pairs[i]): pairs[i + 1] for i in range(0, len(pairs), 2)}
+    fixes = {str(k): str(v) for k, v in (spec.get("typos") or {}).items()}
+    typos = re.compile("|".join(sorted(map(re.escape, fixes), key=len, reverse=True)) or "(?!)")
+    return table, typos, fixes
 
 
 def _build(data: Mapping[str, Any]) -> RouteBook:
+    terms = {str(k): "".join(str(v).split()) for k, v in (data.get("terms") or {}).items()}
     routes = {
         name: Route(
             name=name,
             route_reason=" ".join(str(spec["route_reason"]).split()),
             explanation="".join(str(spec["explanation"]).split()),
             phones=tuple(str(p) for p in spec.get("phones") or []),
-            cues=_cues(spec.get("cues")),
+            cues=_cues(spec.get("cues"), terms),
         )
         for name, spec in data["routes"].items()
     }
     em = data["emergency"]
+    characters, typos, typo_fixes = _variants(data.get("variants") or {})
     kinds = tuple(
         EmergencyKind(name, tuple(re.compile(p) for p in spec["patterns"]), "".join(spec["reply"].split()),
                       spec.get("category"))
@@ -177,9 +214,15 @@ def _build(data: Mapping[str, Any]) -> RouteBook:
         intent_words=tuple(data["intent_words"]),
         kind_labels=dict(data["kind_labels"]),
         category_labels=dict(data["category_labels"]),
-        kind_cues={k: _cues(v) for k, v in data["kinds"].items()},
-        category_cues={k: _cues(v) for k, v in data["categories"].items()},
+        kind_cues={k: _cues(v, terms) for k, v in data["kinds"].items()},
+        category_cues={k: _cues(v, terms) for k, v in data["categories"].items()},
         route_categories=dict(data.get("route_categories") or {}),
+        min_category_score=float(data.get("min_category_score", 1)),
+        suggestion_to_petition=frozenset(data.get("suggestion_to_petition") or ()),
+        place_suffix=re.compile(data.get("place_suffix") or "(?!)"),
+        characters=characters,
+        typos=typos,
+        typo_fixes=typo_fixes,
         figurative=re.compile("|".join(f"(?:{p})" for p in em["figurative"])),
         past_markers=tuple(em["past"]),
         hypothetical_markers=tuple(em["hypothetical"]),
@@ -195,12 +238,14 @@ def load_routes(path: Path | None = None) -> RouteBook:
 
 
 def _normalize(text: str) -> str:
-    """NFKC, lower case, no spaces (spaces inside Chinese text carry nothing)."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or "")).lower()
+    """NFKC, lower case, no spaces, simplified characters, common typos fixed."""
+    book = load_routes()
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or "")).lower().translate(book.characters)
+    return book.typos.sub(lambda m: book.typo_fixes[m.group(0)], text)
 
 
 def _negated(text: str, start: int, book: RouteBook) -> bool:
-    window = text[max(0, start - _NEGATION_WINDOW):start]
+    window = _CLAUSE_BREAK.split(text[max(0, start - _NEGATION_WINDOW):start])[-1]
     return any(neg in window for neg in book.negations)
 
 
@@ -209,18 +254,41 @@ def _intended(text: str, start: int, book: RouteBook) -> bool:
     return any(word in clause for word in book.intent_words)
 
 
-def _hits(pattern: re.Pattern[str], text: str, book: RouteBook, done_only: bool) -> bool:
+def _matches(pattern: re.Pattern[str], text: str, book: RouteBook, done_only: bool,
+             negation: bool = True) -> list[re.Match[str]]:
+    """Matches that count: not negated, not a mere place, not merely intended."""
+    found = []
     for m in pattern.finditer(text):
-        if _negated(text, m.start(), book):
+        if (negation and _negated(text, m.start(), book)) or book.place_suffix.match(text, m.end()):
             continue
         if done_only and _intended(text, m.start(), book):
             continue
-        return True
-    return False
+        found.append(m)
+    return found
+
+
+def _hits(pattern: re.Pattern[str], text: str, book: RouteBook, done_only: bool) -> bool:
+    return bool(_matches(pattern, text, book, done_only))
 
 
 def _score(cues: tuple[Cue, ...], text: str, book: RouteBook) -> float:
     return sum(c.weight for c in cues if all(_hits(p, text, book, c.done_only) for p in c.patterns))
+
+
+def _tally(cues: tuple[Cue, ...], text: str, book: RouteBook) -> tuple[float, int]:
+    """Score counting every distinct word a cue finds, and where the first one is.
+
+    Negations are not applied: "没通暖气" is still about heating.
+    """
+    score, first = 0.0, len(text)
+    for cue in cues:
+        found = [_matches(p, text, book, cue.done_only, negation=False) for p in cue.patterns]
+        if not all(found):
+            continue
+        words = {m.group(0) for m in found[0]} if len(found) == 1 else {""}
+        score += cue.weight * len(words)
+        first = min(first, *(ms[0].start() for ms in found))
+    return score, first
 
 
 def _blank_figurative(text: str, book: RouteBook) -> str:
@@ -258,20 +326,29 @@ def _best(scores: Mapping[str, float], order: tuple[str, ...]) -> tuple[str, flo
     return ranked[0], scores[ranked[0]], runner
 
 
+def _kind_scores(text: str, book: RouteBook) -> dict[str, float]:
+    return {k: _score(c, text, book) for k, c in book.kind_cues.items()}
+
+
 def _kind(text: str, route: str, book: RouteBook) -> str:
     if route == "discipline_inspection":
         return "accusation"
-    scores = {k: _score(c, text, book) for k, c in book.kind_cues.items()}
-    kind, score, _ = _best(scores, ("appeal", "accusation", "suggestion"))
+    kind, score, _ = _best(_kind_scores(text, book), ("appeal", "accusation", "suggestion"))
     return kind if score > 0 else "appeal"
+
+
+def _pure_suggestion(text: str, book: RouteBook) -> bool:
+    """Suggestion wording and no appeal wording at all (nothing asked for oneself)."""
+    scores = _kind_scores(text, book)
+    return scores["suggestion"] > scores["accusation"] and scores["appeal"] == 0
 
 
 def _category(text: str, route: str, book: RouteBook) -> str:
     if route in book.route_categories:
         return book.route_categories[route]
-    scores = {k: _score(c, text, book) for k, c in book.category_cues.items()}
-    category, score, _ = _best(scores, tuple(book.category_cues))
-    return category if score > 0 else "other"
+    tallies = {k: _tally(c, text, book) for k, c in book.category_cues.items()}
+    category = max(tallies, key=lambda k: (tallies[k][0], -tallies[k][1]))
+    return category if tallies[category][0] >= book.min_category_score else "other"
 
 
 def _reason(route: str, kind: str, category: str, book: RouteBook) -> str:
@@ -294,6 +371,8 @@ def classify(description: str, demand: str = "", respondent: str = "") -> Routin
     scores = {name: _score(r.cues, text, book) for name, r in book.routes.items() if name != EMERGENCY_ROUTE}
     route, top, runner = _best(scores, book.precedence)
     if top < book.min_score:
+        route, top, runner = DEFAULT_ROUTE, 0.0, 0.0
+    elif route in book.suggestion_to_petition and _pure_suggestion(text, book):
         route, top, runner = DEFAULT_ROUTE, 0.0, 0.0
     confidence = 0.5 if top == 0 else round(min(0.95, 0.55 + 0.08 * (top - runner)), 2)
     kind, category = _kind(text, route, book), _category(text, route, book)

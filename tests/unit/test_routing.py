@@ -177,3 +177,103 @@ def test_routes_file_names_exactly_the_contract_routes():
 
 def test_routes_file_is_read_once():
     assert load_routes() is load_routes()
+
+
+# ------------------------------------------------ wording written by other people
+
+
+def test_traditional_characters_are_read_like_simplified_ones():
+    assert classify("我被公司無故辭退了，還拖欠兩個月工資").legal_route == "labor_arbitration"
+    assert classify("我要舉報鄉長貪污救災款").legal_route == "discipline_inspection"
+    assert classify("樓道裡著火了，煙很大").legal_route == "emergency"
+
+
+def test_common_typos_are_corrected_before_matching():
+    assert classify("小区门口的拉圾站一直没人清运").category == "environment"
+    assert classify("判决下来了我不服，要申述").legal_route == "political_legal"
+
+
+def test_a_word_followed_by_a_place_word_only_says_where_something_is():
+    r = classify("法院门口那个路口的红绿灯坏了一个星期")
+    assert (r.legal_route, r.category) == ("petition", "transport")
+    assert classify("学校旁边的饭馆油烟太大，熏得没法开窗").category == "environment"
+
+
+def test_a_pure_suggestion_stays_a_petition_even_with_words_of_another_route():
+    r = classify("建议市场监管部门加强对农贸市场缺斤短两的检查")
+    assert (r.kind, r.legal_route) == ("suggestion", "petition")
+    assert classify("建议对乱停车多罚款").legal_route == "petition"
+    # asking something for oneself is not a pure suggestion
+    assert classify("我建议撤销对我的罚款决定，这个处罚不公").legal_route == "admin_reconsideration"
+
+
+def test_more_suggestion_wording_is_recognised():
+    assert classify("我觉得公园应该多装几把椅子").kind == "suggestion"
+    assert classify("咱们社区能不能搞个儿童游乐场").kind == "suggestion"
+
+
+def test_category_follows_the_subject_not_a_word_said_in_passing():
+    assert classify("路口的红绿灯坏了，昨天我送孩子去学校差点被车撞").category == "transport"
+    assert classify("我们厂房的审批材料交了三个月，消防、住建来回让补").category == "enterprise"
+
+
+def test_context_words_alone_do_not_name_a_category():
+    assert classify("我在公司上班，想反映一下政务大厅排队太久").category == "other"
+
+
+def test_a_negated_word_still_names_the_category():
+    assert classify("我们这栋楼三年了还没通暖气").category == "land_housing"
+
+
+def test_a_negation_does_not_reach_across_a_comma():
+    assert classify("家里被偷得一分钱都没有，报警了也没人管").legal_route == "political_legal"
+
+
+def test_misconduct_of_an_office_holder_is_for_discipline_inspection():
+    for text in ("副镇长天天迟到早退，办事的群众找不到人",
+                 "村里的低保名额给了村长的侄女",
+                 "出纳把扶贫资金转到自己卡上了",
+                 "我家的补助被村干部领走了"):
+        r = classify(text)
+        assert (r.legal_route, r.kind, r.category) == ("discipline_inspection", "accusation", "discipline"), text
+
+
+def test_an_official_merely_mentioned_is_not_an_accusation():
+    assert classify("镇长说会解决，但到现在还没有拿出方案").legal_route == "petition"
+    assert classify("我的低保被取消了，村干部说我家有车，可那车是我儿子的").legal_route == "petition"
+
+
+def test_work_injury_and_dismissal_in_plain_words_go_to_labour_arbitration():
+    assert classify("我在车间干活的时候手被机器压伤了，厂里只给了两千块").legal_route == "labor_arbitration"
+    assert classify("公司不给交五险一金，我想申请劳动仲裁").legal_route == "labor_arbitration"
+    assert classify("厂里让我们签自愿放弃社保的承诺书").legal_route == "labor_arbitration"
+
+
+def test_an_award_or_judgment_not_performed_goes_to_court_enforcement():
+    assert classify("劳动仲裁裁决公司支付工资，公司拒不履行").legal_route == "political_legal"
+    assert classify("官司打赢了，对方就是不给钱").legal_route == "political_legal"
+
+
+def test_a_penalty_against_the_citizen_is_for_review_but_asking_for_enforcement_is_a_petition():
+    assert classify("城管把我的三轮车收了，还罚了两百").legal_route == "admin_reconsideration"
+    r = classify("我家小饭馆被市场监管局罚款五千，说后厨有过期调料，我不服")
+    assert r.legal_route == "admin_reconsideration"
+    assert classify("对面楼顶私自搭了个彩钢房", "请城管把它拆掉").legal_route == "petition"
+
+
+def test_compensation_for_land_stays_a_petition_even_for_a_worker():
+    assert classify("我在外地工厂打工，老家的地被征了，补偿款到现在没发").legal_route == "petition"
+
+
+def test_shared_word_lists_are_expanded_in_every_cue():
+    book = load_routes()
+    cues = [c for r in book.routes.values() for c in r.cues]
+    cues += [c for cs in (*book.kind_cues.values(), *book.category_cues.values()) for c in cs]
+    assert all("<" + "official>" not in p.pattern and "<employer>" not in p.pattern
+               for c in cues for p in c.patterns)
+
+
+def test_variant_characters_are_pairs_of_different_characters():
+    book = load_routes()
+    assert book.characters and all(chr(k) != v for k, v in book.characters.items())
+    assert not set(book.characters) & {ord(v) for v in book.characters.values()}
