@@ -261,7 +261,7 @@ def test_respondent_after_a_complaint_verb_is_more_certain():
         ("已经三个月了还没修", "已经三个月了"),
         ("2023年底就该交房", "2023年底"),
         ("二〇二三年十二月的事", "2023年十二月"),
-        ("今年春节前后", "今年春节"),
+        ("今年春节前后", "今年春节前后"),
         ("半年前签的合同", "半年前"),
         ("2024-03-05下午", "2024-03-05下午"),
         ("最近老停水", "最近"),
@@ -496,3 +496,319 @@ def test_complaints_and_new_information_are_not_corrections(text):
 @pytest.mark.parametrize("func", [extract_facts, find_correction])
 def test_extractors_do_not_raise_on_odd_input(func):
     assert func(None) in ({}, None)
+
+
+# =================================================================================
+# What people really type in a chat: rare surnames, labelled respondents, loose
+# addresses, colloquial dates, polite demands, several facts at once, corrections.
+# =================================================================================
+
+from actions.intake import check_slot, facts_from_turn  # noqa: E402
+
+
+def form_records(text: str, asked: str | None = None, filled: dict | None = None) -> dict:
+    """What the petition form keeps from one message (slot -> checked value)."""
+    found = facts_from_turn(text, requested_slot=asked, filled=filled or {})
+    return {slot: check_slot(slot, value).value for slot, value in found.items()}
+
+
+# ------------------------------------------------------------ Miao's first message
+
+
+MIAO = (
+    "你好，我姓苗，苗小红，住在城关镇幸福里小区3栋2单元501，电话13912345678。"
+    "我们小区开发商是锦华置业，交房三年了房产证一直办不下来，想让政府督促开发商尽快给我们办证。"
+)
+
+
+def test_miao_with_a_rare_surname_fills_the_form_in_one_message():
+    record = form_records(MIAO)
+    assert record["petitioner_name"] == "苗小红"
+    assert record["address"] == "城关镇幸福里小区3栋2单元501"
+    assert record["phone"] == "13912345678"
+    assert record["respondent"] == "锦华置业"
+    assert record["demand"] == "让政府督促开发商尽快给我们办证"  # who should act is kept
+    assert "房产证一直办不下来" in record["description"]
+
+
+def test_miao_answers_the_name_question_with_her_surname_first():
+    assert form_records("我姓苗，苗小红", asked="petitioner_name") == {"petitioner_name": "苗小红"}
+
+
+# ------------------------------------------------------------------------- names
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("我叫佘德明，去年腊月在工地干活", "佘德明"),
+        ("免贵姓禤，禤志强", "禤志强"),
+        ("我姓付，叫付晓燕", "付晓燕"),
+        ("我姓万俟，叫万俟青云", "万俟青云"),
+        ("领导您好，我叫仉志刚，电话15966554433", "仉志刚"),
+        ("本人阙志明，身份证110101199003074514", "阙志明"),
+        ("我是靳卫东，13577889911，在城西开出租车", "靳卫东"),
+    ],
+)
+def test_rare_surnames_after_a_name_cue(text, expected):
+    assert values(text).get("name") == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("司马青，电话0571-86001234。医院多收了我的钱", "司马青"),
+        ("禤海燕 住南宁市青秀区民族大道12号 手机13677889900", "禤海燕"),
+        ("邝美玲，女，45岁，住东山区庙前街7号", "邝美玲"),
+        ("李娜，18600123456，隔壁私搭乱建把消防通道堵了", "李娜"),
+    ],
+)
+def test_a_name_opening_the_message_before_contact_details(text, expected):
+    assert values(text).get("name") == expected
+
+
+def test_a_citizen_who_only_wants_to_be_called_lao_li():
+    assert form_records("叫我老李就行，我们村的村支书李某某把集体的地卖了")["petitioner_name"] == "老李"
+    assert form_records("叫我老李就行", asked="petitioner_name") == {"petitioner_name": "老李"}
+    assert extract_answer("name", "老郑").value == "老郑"
+
+
+def test_a_full_name_wins_over_a_nickname_in_the_same_message():
+    assert values("叫我老李就行，身份证上的名字叫李大山")["name"] == "李大山"
+
+
+@pytest.mark.parametrize(
+    "field, text, expected",
+    [
+        ("name", "欧阳春", "欧阳春"),
+        ("name", "上官婉儿", "上官婉儿"),
+        ("name", "苗建军", "苗建军"),
+        ("name", "我是他女儿，我叫司马婷婷", "司马婷婷"),
+    ],
+)
+def test_rare_and_compound_surnames_as_bare_answers(field, text, expected):
+    assert extract_answer(field, text).value == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我是毕业生，找不到工作",
+        "连老板都跑了",
+        "堵路3天了",
+        "查一下12345，我的事项到哪了",
+        "姓孙的老板欠钱不给",
+        "我要举报环卫所的所长姓高",
+        "周末，楼上装修",
+        "王某某，男，今年50岁，拖欠我工资",
+    ],
+)
+def test_words_and_other_people_are_not_the_petitioners_name(text):
+    assert "name" not in extract_facts(text)
+
+
+def test_rare_surnames_need_a_context_that_expects_a_name():
+    assert not is_plausible_name("苗小红")
+    assert is_plausible_name("苗小红", allow_rare=True)
+    assert not is_plausible_name("王书记")  # a role, not a name
+
+
+def test_answer_to_the_name_question_also_gives_phone_and_address():
+    record = form_records("佘建国，电话13812345678，住东风路5号", asked="petitioner_name")
+    assert record == {"petitioner_name": "佘建国", "phone": "13812345678", "address": "东风路5号"}
+
+
+# ---------------------------------------------------------------------- address
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("禤海燕住南宁市青秀区民族大道12号", "南宁市青秀区民族大道12号"),
+        ("俺叫薛长青，住长岭乡坡底村", "长岭乡坡底村"),
+        ("我就住在幸福里小区，5栋", "幸福里小区5栋"),
+        ("家住阳光小区，3栋2单元501，电话13800001111", "阳光小区3栋2单元501"),
+        ("家住桂城街道平洲村，3巷5号", "桂城街道平洲村3巷5号"),
+        ("我住幸福小区，已经十年了", "幸福小区"),
+    ],
+)
+def test_addresses_said_loosely(text, expected):
+    assert values(text).get("address") == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["我们住十八楼，老人下不了楼", "他住院了", "县住建局不管", "住了三年", "住户都很生气", "他住幸福路"],
+)
+def test_floors_hospital_stays_and_other_peoples_homes_are_not_the_address(text):
+    assert "address" not in extract_facts(text)
+
+
+def test_building_number_in_the_next_clause_completes_the_address_answer():
+    assert form_records("住城北新村，12栋", asked="address") == {"address": "城北新村12栋"}
+
+
+# ------------------------------------------------------------------- respondent
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("开发商是锦华置业", "锦华置业"),
+        ("我们小区开发商是锦华置业，交房三年了", "锦华置业"),
+        ("物业是恒通物业管理有限公司，电梯一直坏着", "恒通物业管理有限公司"),
+        ("物业公司，名字叫祥和物业", "祥和物业"),
+        ("对面那家饭店，叫老王川菜馆", "老王川菜馆"),
+        ("被反映单位：区住建局", "区住建局"),
+        ("用人单位是宏远建设工程有限公司", "宏远建设工程有限公司"),
+        ("施工单位是中建八局，天天晚上打桩", "中建八局"),
+        ("老板叫黄大伟，收了定金人就跑了", "老板黄大伟"),
+        ("他是我们村支书，叫冯德福", "村支书冯德福"),
+        ("开发商锦华置业", "锦华置业"),
+    ],
+)
+def test_respondents_named_after_a_label(text, expected):
+    assert values(text).get("respondent") == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("包工头是个姓孙的老板，欠我们工资", "孙老板"),
+        ("就是那个姓孙的老板", "孙老板"),
+        ("我要举报环卫所的所长姓高，他拿工人的工资去放贷", "高所长"),
+        ("房东，姓钟", "钟房东"),
+        ("被一个姓何的交警扣了车", "何交警"),
+        ("一个姓王的把我打了", "王某"),
+    ],
+)
+def test_a_person_known_only_by_surname_and_role(text, expected):
+    assert values(text).get("respondent") == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("我在东方红小学旁边开了家文具店，街道办的人上周五来说我占道经营", "街道办"),
+        ("我的小饭馆被市场监管局罚了五万块", "市场监管局"),
+        ("我在夜市摆了个水果摊，城管说我占道经营", "城管"),
+        ("村支书李某某把集体的地私自卖给外地老板建厂", "村支书李某某"),
+        ("隔壁开了家网吧，天天吵到半夜", "网吧"),
+        ("楼下新开了个洗车店，污水流到马路上", "洗车店"),
+        ("宏达公司是锦华置业的子公司", "宏达公司"),
+        ("村委会和镇政府协调了几次都不管用", "村委会和镇政府"),
+    ],
+)
+def test_the_citizens_own_shop_and_plain_actions_are_not_the_respondent(text, expected):
+    assert values(text).get("respondent") == expected
+
+
+@pytest.mark.parametrize("text", ["物业是个摆设", "开发商是谁我也不知道", "老板是外地人"])
+def test_a_label_followed_by_no_name_keeps_the_label(text):
+    assert values(text)["respondent"] in ("物业", "开发商", "老板")
+
+
+def test_a_body_asked_to_investigate_is_not_whom_the_matter_concerns():
+    fact = extract_facts("环保局和公安去查一查，把偷排的抓起来")["respondent"]
+    assert fact.confidence < 0.5
+
+
+def test_a_surname_for_someone_else_does_not_become_the_petitioners_name():
+    record = form_records("就是那个姓孙的老板", asked="respondent")
+    assert record == {"respondent": "孙老板"}
+
+
+# ------------------------------------------------------------------------- time
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("今年五一前后开始动工的", "今年五一前后"),
+        ("国庆节过后就没见车来拉过", "国庆节过后"),
+        ("中秋节前收的钱", "中秋节前"),
+        ("今年暑假", "今年暑假"),
+        ("从21年开始一直到现在", "从21年开始"),
+        ("22年的时候签的合同", "22年"),
+        ("拖欠我2023年11月到今年2月的工资", "2023年11月到今年2月"),
+        ("从3月到5月一直停水", "从3月到5月"),
+        ("周三晚上他们又来了", "周三晚上"),
+        ("前两天又来闹了", "前两天"),
+        ("大年三十晚上停的电", "大年三十晚上"),
+    ],
+)
+def test_dates_said_colloquially(text, expected):
+    assert values(text).get("occurred") == expected
+
+
+@pytest.mark.parametrize("text", ["每周三都来", "干了20年", "今年七十六了"])
+def test_habits_durations_and_ages_are_still_not_dates(text):
+    assert "occurred" not in extract_facts(text)
+
+
+def test_this_week_or_so_is_vague():
+    assert extract_facts("这两天又开始了")["occurred"].confidence < 0.6
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("差不多是元旦前后吧", "元旦前后"), ("上星期五早上八点多", "上星期五早上"), ("19年到现在一直这样", "19年到现在")],
+)
+def test_answers_to_when_did_it_happen(text, expected):
+    assert form_records(text, asked="occurred")["occurred"] == expected
+
+
+# ----------------------------------------------------------------------- demand
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("想让政府出面协调一下", "让政府出面协调一下"),
+        ("想让乡政府给个说法", "让乡政府给个说法"),
+        ("请环保部门来查一下", "环保部门来查一下"),
+        ("想请劳动部门帮忙追讨工资", "劳动部门帮忙追讨工资"),
+        ("希望区住建局尽快处理", "区住建局尽快处理"),
+        ("我想让城管把那些占道的摊子清理掉", "让城管把那些占道的摊子清理掉"),
+        ("希望有关部门能给个说法", "给个说法"),  # a generic addressee says nothing
+    ],
+)
+def test_polite_demands_keep_who_should_act(text, expected):
+    assert values(text).get("demand") == expected
+
+
+def test_asking_a_question_is_not_a_demand():
+    assert "demand" not in extract_facts("请问信访怎么走")
+
+
+# ------------------------------------------------------------------ corrections
+
+
+@pytest.mark.parametrize(
+    "text, field, value",
+    [
+        ("名字写错了，是苗小虹，不是苗小红", "name", "苗小虹"),
+        ("名字写错了，不是苗小红，是苗小虹", "name", "苗小虹"),
+        ("不好意思名字打错了，是冼秀瑛", "name", "冼秀瑛"),
+        ("反映的不是物业，是开发商锦华置业", "respondent", "锦华置业"),
+        ("被反映单位说错了，应该是华兴纺织有限公司", "respondent", "华兴纺织有限公司"),
+        ("不是上个月，是上上个月", "occurred", "上上个月"),
+        ("刚才地址说错了，我住幸福里小区12号楼，不是11号楼", "address", "幸福里小区12号楼"),
+    ],
+)
+def test_more_corrections_with_the_new_value(text, field, value):
+    result = find_correction(text)
+    assert result is not None and result[0] == field
+    assert result[1] is not None and result[1].value == value
+
+
+def test_a_correction_answers_no_other_question_and_tells_no_story():
+    record = form_records("时间说错了，是前年不是去年", asked="location", filled={"occurred": "去年"})
+    assert record == {"occurred": "前年"}
+    assert "description" not in extract_facts("电话说错了，是13900001111")
+    assert extract_answer("address", "电话写错了，是13900001111") is None
+
+
+def test_respondent_corrected_while_the_form_asks_for_the_time():
+    record = form_records("反映的不是物业，是开发商锦华置业", asked="occurred", filled={"respondent": "物业公司"})
+    assert record == {"respondent": "锦华置业"}
