@@ -19,8 +19,18 @@ How a call becomes a draft (:func:`build_draft`):
   again, and a ``不对，是王小明`` after the operator reads a value back.
   Among facts of equal standing the latest answer wins; for cue facts found
   in the narrative the first statement wins.
+  A caller taking back one word (``是南四巷，不是南二巷``) changes that word in
+  the answer that holds it; a place the operator reads back and the caller
+  confirms is the location; ``哪个百盛？`` asks to make the last place precise.
+* Places are told in pieces: the reply to a place question is joined from its
+  place-like clauses until the caller moves on to something else
+  (``红旗街，菜场北门旁边`` is one place). Without a place
+  question, a named place in the account is used, or the caller's own village
+  or estate (``我们村…``) taken from the address, both for review.
+* Times as people say them: holidays (``今年清明前后``), how long a trouble
+  has lasted (``路灯坏了三个多月了``), lists (``七月、八月、九月``).
 * Numbers spoken as ``一三八``/``幺``/``两``, spaced and comma-separated
-  groups (``幺三九，幺二三四，零零零幺``) are normalised.
+  groups (``幺三九，幺二三四，零零零幺``), also with pauses (``嗯……``), are normalised.
 * The phone is the number the caller states. ``就打这个号`` (or yes to
   ``是这个号码吗``) means the calling number, confirmed. With no statement
   the calling number is used with low confidence and ``phone`` goes to
@@ -37,7 +47,10 @@ How a call becomes a draft (:func:`build_draft`):
   party (``跟物业反映过``).
 * kind, category and legal_route come from :func:`actions.routing.classify`
   exactly as in the bot; an emergency anywhere in the caller's words makes
-  the route ``emergency``.
+  the route ``emergency`` -- unless the operator gave no emergency advice
+  (110/119/120, 撤离, 注意安全 …): then the words tell of damage, not of a
+  present danger, the route is decided without them and goes to review
+  (never for self-harm).
 
 Confidence and review: every field of :data:`REVIEW_FIELDS` gets a
 confidence. A field goes to ``needs_review`` when its confidence is below
@@ -72,7 +85,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping, Optional, Sequence
 
 from actions.case_record import build_case
-from actions.extract import FIELDS, extract_answer, extract_facts, find_correction, is_plausible_name
+from actions.extract import FIELDS, Fact, extract_answer, extract_facts, find_correction, is_plausible_name
 from actions.ids import BEIJING, CROCKFORD_ALPHABET, now_beijing
 from actions.intake import FIELD_TO_SLOT
 from actions.normalize import SPOKEN_DIGITS, normalize_text
@@ -112,18 +125,23 @@ _HAN = "\u4e00-\u9fff"
 _ORG_WORDS = r"单位|公司|部门|企业|工厂|厂子|厂|物业|开发商|医院|学校|机构|局|所|院|中心|机关|银行|商家|店|村委会?|居委会|街道|政府|社区"
 # (field, pattern) in priority order: a matched span is blanked before the next field is tried.
 _QUESTIONS: tuple[tuple[str, str], ...] = (
+    # "哪个医院门口": where it is, not which hospital is complained about
+    ("location", rf"(?:哪个|哪家|哪所|什么)[{_HAN}]{{0,6}}?(?:门口|门前|旁边|附近|对面|后面|前面|路口)"),
     ("prior", r"(?:之前|以前|上次|上回|曾经|过去|上个?月|去年|前几天)(?:有没有|是否|是不是)?[^，。？?]{0,8}?(?:反映|来电|打过|投诉|信访|来访)"
               r"|第一次(?:反映|打|来电)|首次(?:反映|来电)|同一(?:件|个)事"),
     ("id_number", r"身份证"),
     ("respondent", rf"(?:哪个|哪家|哪一家|什么)[{_HAN}]{{0,4}}?(?:{_ORG_WORDS})"
                    rf"|(?:{_ORG_WORDS})(?:的)?(?:全称|名称|名字|叫什么|是哪)"
-                   r"|被反映|(?:反映|投诉|举报|告)(?:的是)?谁|对方是|是谁(?:干|弄|做|搞)的|谁(?:负责|干的|弄的)|负责的是"),
+                   r"|被反映|(?:反映|投诉|举报|告)(?:的是)?谁|对方是|是谁(?:干|弄|做|搞)的|谁(?:负责|干的|弄的)|负责的是"
+                   # "这个棋牌室叫什么名字": the name of the thing talked about, not the caller's
+                   rf"|(?:这|那)(?:个|家|所|座)[{_HAN}]{{1,6}}?(?:叫什么|叫啥|的?名字|的?名称|的?全称)"),
     ("name", r"贵姓|怎么称呼|如何称呼|称呼您|叫什么名字|(?:您|你)的?(?:名字|姓名|全名)|姓名|尊姓|您是哪位"),
     ("phone", r"电话|手机|联系方式|号码|怎么联系|联系(?:您|你)|联系到|回访|打给您"),
     ("address", r"住(?:在)?(?:哪|什么地方)|住址|地址|家(?:住|在)(?:哪|什么)|家(?:住|在)?哪|居住|"
                 r"您是哪(?:个|里)(?:村|乡|镇|小区|社区|街道)?的?"),
     ("occurred", r"什么时候|何时|哪天|几号|哪一?年|几月|多久|多长时间|时间|持续"),
-    ("location", r"(?:什么|哪个|哪)(?:地方|位置|路段|地点|路口|村|乡|镇|小区|站|路|街)|具体(?:位置|地点|在哪)|地点|在哪(?:里|儿)?|哪里"),
+    ("location", r"(?:什么|哪个|哪)(?:地方|位置|路段|地点|路口|村|乡|镇|小区|站|路|街)|具体(?:位置|地点|在哪)|地点|在哪(?:里|儿)?|哪里"
+                 r"|方位|哪一?(?:块|片|带|段)|哪条(?:路|街|巷|河)|哪儿|位于"),
     ("demand", r"诉求|(?:希望|想|要)(?:我们)?(?:怎么|如何)(?:处理|解决|办)|什么要求|要求是|(?:帮您|帮你)做什么"
                r"|希望[^，。？?]{0,4}(?:做什么|怎么样)|想让我们|有什么要求|您的意见|想怎么"),
     ("description", r"什么事|什么情况|什么问题|具体(?:情况|经过|说说|讲讲)|怎么回事|详细(?:说|讲)|请讲|请说|您讲|慢慢说"
@@ -159,14 +177,16 @@ def _asked_fields(operator_text: str) -> list[str]:
 # ----------------------------------------------------------- spoken numbers
 
 _SPOKEN = "".join(SPOKEN_DIGITS)
-_NUMBER_RUN = re.compile(rf"[0-9{_SPOKEN}]+(?:[，,、。\s\-]+[0-9{_SPOKEN}]+)*(?:[xX叉])?")
+# Between groups: commas, spaces, dots of a pause and hesitation sounds ("152，呃……36").
+_NUMBER_GAP = r"(?:[，,、。\s\-…]|嗯|呃|额|啊)+"
+_NUMBER_RUN = re.compile(rf"[0-9{_SPOKEN}]+(?:{_NUMBER_GAP}[0-9{_SPOKEN}]+)*(?:[xX叉])?")
 
 
 def _joined_numbers(text: str) -> list[str]:
-    """Digit strings of number groups split by commas or spaces ("139，1234，0001")."""
+    """Digit strings of number groups split by commas, spaces or pauses ("139，1234，0001")."""
     out = []
     for m in _NUMBER_RUN.finditer(normalize_text(text)):
-        raw = re.sub(r"[，,、。\s\-]", "", m.group())
+        raw = re.sub(_NUMBER_GAP, "", m.group())
         digits = "".join(SPOKEN_DIGITS.get(ch, ch) for ch in raw).replace("叉", "X")
         if len(digits) >= 7:
             out.append(digits)
@@ -275,7 +295,7 @@ _GRIEVANCE = re.compile(
     r"问题|反映|投诉|举报|不管|没人管|欠|拖|乱|违法|违规|违章|私自|污染|坏了|漏水|堵|占|罚|收费|补偿|赔|"
     r"挡|吵|噪音|臭|塌|拆|不给|不发|没给|不让|被|要求|希望"
 )
-_REDIRECT = re.compile(r"说回|回到|先说|言归正传|回到正题|说正事|咱们?还是说|我们还是说|先不说这个|这个我们先不")
+_REDIRECT = re.compile(r"说回|回到|先说(?:正事|正题)|言归正传|回到正题|说正事|咱们?还是说|我们还是说|先不说这个|这个我们先不")
 _PLEASANTRY = re.compile(
     r"^(?:好+|好的|行|可以|嗯+|对|是的?|有的?|谢谢|谢谢你|谢谢您|麻烦(?:你|您)了?|辛苦了?|再见|拜拜|没有了?|没别的了?|就这些|"
     r"知道了|明白了|那就这样|行吧|好吧|(?:那|那就|那你们)?(?:你们)?(?:给我)?记(?:下来|一下)(?:吧)?)"
@@ -357,6 +377,214 @@ def _boost(confidence: float) -> float:
     return max(confidence, min(0.9, confidence + 0.25))
 
 
+# ------------------------------------------------------------------- times
+
+_NOT_AFTER_NUMBER = r"(?![0-9一二三四五六七八九十月号日点个岁年路街村])"
+_HOLIDAY = re.compile(
+    r"(?:(?:今年|去年|前年)的?)?"
+    rf"(?:五一{_NOT_AFTER_NUMBER}|十一{_NOT_AFTER_NUMBER}|国庆节?|中秋节?|春节|端午节?|元旦|清明节?|劳动节|元宵节?"
+    r"|过年|寒假|暑假|(?<![0-9一二两三四五六七八九十几多半去今前明])年[前后])"
+    r"(?:前后|以后|之后|过后|左右|期间|那会儿?|前|后)?"
+)
+_AMOUNT = r"(?:[0-9一二两三四五六七八九十]{1,3}|大半|小半|半|几|好几|十几|一两)"
+# "停了三个多月了": how long the trouble has lasted ("干了八年了" is no trouble)
+_LASTED = re.compile(rf"(?<=[坏停堵拖欠漏吵闹关断挖修拆占排烂塌荒等催]了)({_AMOUNT}个?多?(?:天|周|星期|礼拜|月|年)多?)了")
+# "大概半年了": a reply to "多久了"
+_HOW_LONG = re.compile(
+    rf"^(?:差不多|大概|大约|将近|快|得有|有|已经)*({_AMOUNT}个?多?(?:天|周|星期|礼拜|月|年)多?)(?:了|左右|的样子)?[吧啊呀吗]?(?:[，,。]|$)"
+)
+_TIME_JOIN = re.compile(r"、|和|到|至|一直到|～|~|—|-")
+_YEAR_ONLY = re.compile(r"^(?:今年|去年|前年)$")
+
+
+def _time_in(text: str) -> Optional[tuple[str, float]]:
+    """When the matter happened, as said in *text*, with a confidence.
+
+    Adds to :func:`actions.extract.extract_facts` what a call says aloud: holidays
+    ("今年清明前后", "春节过后"), how long it has lasted ("堵了三个多月了" -> 三个多月),
+    lists and ranges ("七月、八月、九月") and, after a bare year, the same year
+    told more precisely ("去年…去年十月份").
+    """
+    norm = normalize_text(text)
+    facts = extract_facts(norm)
+    demand = facts.get("demand")
+    lo = norm.find(demand.value) if demand else -1
+    hi = lo + len(demand.value) if lo >= 0 else -1
+    hits: list[tuple[int, str, float]] = []
+    fact = facts.get("occurred")
+    if fact and norm.find(fact.value) >= 0:
+        hits.append((norm.find(fact.value), fact.value, fact.confidence))
+    for pattern, group, confidence in ((_HOLIDAY, 0, 0.8), (_LASTED, 1, 0.75)):
+        for m in pattern.finditer(norm):
+            if not lo <= m.start(group) < hi:
+                hits.append((m.start(group), m.group(group), confidence))
+    if not hits:
+        return None
+    start, value, confidence = min(hits, key=lambda h: (h[0], -len(h[1])))
+    end = start + len(value)
+    while True:  # "七月、八月、九月"
+        joiner = _TIME_JOIN.match(norm, end)
+        if not joiner:
+            break
+        following = extract_facts(norm[joiner.end():]).get("occurred")
+        if not following or not norm.startswith(following.value, joiner.end()):
+            break
+        end = joiner.end() + len(following.value)
+    value = norm[start:end]
+    if _YEAR_ONLY.match(value):
+        later = re.search(re.escape(value) + r"的?[0-9一二三四五六七八九十]{1,2}月", norm[end:])
+        if later:
+            precise = extract_facts(norm[end + later.start():]).get("occurred")
+            if precise and precise.value.startswith(value) and len(precise.value) > len(value):
+                value, confidence = precise.value, max(confidence, precise.confidence)
+    return value, confidence
+
+
+# ------------------------------------------------------------------ places
+
+# A word that makes a clause a place ("镇东头老粮站", "人民医院斜对面", "地下二层").
+_PLACE_WORD = re.compile(
+    r"省|市|区|县|镇|乡|村|屯|庄|组|社区|小区|花园|家园|新村|苑|院|大厦|公寓|楼|栋|幢|单元|层|室|号|"
+    r"路|街|道|巷|弄|胡同|桥|河|湖|江|水库|山|广场|市场|公园|车站|站|工地|车库|停车场|"
+    r"门口|门前|后门|前门|路口|交叉口|拐角|旁边|边上|附近|对面|后面|前面|里面|楼上|楼下|隔壁|"
+    r"[东西南北](?:头|边|侧|面)|上游|下游|往[东西南北里外前后]|一带|米|"
+    r"湾|园|城|坊|寨|营|堡|岗|坡|沟|洼|铺|集|店|学校|小学|中学|大学|幼儿园|医院|商场|超市|银行|加油站|"
+    r"第[0-9一二三四五六七八九十]+(?:家|栋|排|间|个门)"
+)
+# Words of a narrative or a remark, never of a place ("整条街都黑", "楼号我记不住了").
+_NOT_PLACE = re.compile(
+    r"[我俺你他她咱了吗呢啥没也]|(?<!网)吧|什么|怎么|说|讲|知道|晓得|记得|记不|不(?:是|知|清|晓|记|好|行)"
+    r"|(?<![成首古京])都|还(?:是|有|在)"
+)
+# Fillers and cue words before a place ("就在那个…", "挨着", "住在", "叫").
+_PLACE_LEAD = re.compile(
+    r"^(?:嗯|呃|啊|哦|噢|额|诶|哎|就是在|就是|也就是|就在|就住在?|就|应该是|应该|大概|大约|差不多|具体|"
+    r"是在|是|在|位于|那个|这个|靠着|挨着|紧挨着|靠近|叫做|名叫|叫|(?:原来|以前|之前|现在|过去)的|"
+    r"(?:我|俺)(?!们)家?|现在|目前|租房子?|住在|住)"
+)
+_PLACE_TAIL = re.compile(r"(?:那块儿?|那一?块|那一?片|那边|这边|那儿|这儿|那里|这里|那|的)$|(?<=[路街道巷])上$")
+_PHRASE_SPLIT = re.compile(r"[，,。；;！!？?、…]+|\.{2,}|——")
+_FILLER_CLAUSE = re.compile(r"^(?:对|是|嗯|哦|噢|对对|是的|对的|没错|好|好的)+$")
+
+
+def _strip_place_clause(clause: str) -> str:
+    """A clause without leading fillers/cue words and trailing deictics."""
+    clause = clause.strip(" ")
+    while True:
+        m = _PLACE_LEAD.match(clause)
+        if not m or not m.group():
+            break
+        clause = clause[m.end():]
+    previous = None
+    while previous != clause:
+        previous = clause
+        clause = _PLACE_TAIL.sub("", clause)
+    return clause
+
+
+_OWN_PLACE = re.compile(r"(?:我们|俺们|咱们)(?=小区|村|楼|院|单位|厂|学校|家门口|门口)")
+
+
+def _is_place_clause(clause: str) -> bool:
+    """Whether *clause* only describes a place ("我们楼门口" is one, "我们都…" is not)."""
+    bare = _OWN_PLACE.sub("", clause)
+    return 2 <= len(clause) <= 24 and bool(_PLACE_WORD.search(bare)) and not _NOT_PLACE.search(bare)
+
+
+def _place_answer(text: str) -> Optional[str]:
+    """The place a reply describes, joined from its place-like clauses.
+
+    "红旗街，菜场北门旁边，去年翻新过的。" -> 红旗街菜场北门旁边; the first clause
+    that tells something else after the place ends it. A clause the caller repeats
+    more precisely replaces the shorter one ("桥西，桥西路").
+    """
+    parts: list[str] = []
+    for raw in _PHRASE_SPLIT.split(normalize_text(text)):
+        clause = _strip_place_clause(raw)
+        if not clause or _FILLER_CLAUSE.match(clause):
+            continue
+        if _is_place_clause(clause):
+            if parts and clause in parts[-1]:
+                continue
+            if parts and clause.startswith(parts[-1]):
+                parts[-1] = clause
+                continue
+            parts.append(clause)
+        elif parts:
+            break
+    return "".join(parts) or None
+
+
+_AT_CLAUSE = re.compile(r"(?:^|[，,。；;])(?:就|也就)?在([^，,。；;！!？?]{2,12})")
+
+
+def _at_place(text: str) -> Optional[str]:
+    """"叫好运来，在百盛那边" -> 百盛: the clause that starts with 在, for a place without a place word."""
+    for m in _AT_CLAUSE.finditer(normalize_text(text)):
+        value = _strip_place_clause(m.group(1))
+        if len(value) >= 2 and not _NOT_PLACE.search(value):
+            return value
+    return None
+
+
+_OWN_COMMUNITY = re.compile(r"(?:我们|俺们|咱们)(村|小区|社区|大院|家属院|院子|院)")
+
+
+def _own_community(description: str, address: Optional[str]) -> Optional[str]:
+    """"我们村的会计…" with the address 永丰镇马庄村八组 -> 永丰镇马庄村: the matter is where the caller lives."""
+    m = _OWN_COMMUNITY.search(description)
+    if not m or not address:
+        return None
+    unit = "院" if m.group(1) == "院子" else m.group(1)
+    end = address.rfind(unit)
+    if end <= 0:
+        return None
+    return address[: end + len(unit)]
+
+
+_REFINE_QUESTION = re.compile(rf"哪(?:个|家|条|座|所|一个|一家|一条)([{_HAN}]{{2,4}})")
+
+
+def _refined_field(operator_text: str, state: "_State") -> Optional[str]:
+    """"哪个百盛？" after the caller said 百盛: the field whose value the operator asks to make precise."""
+    for m in _REFINE_QUESTION.finditer(normalize_text(operator_text)):
+        word = m.group(1)[:2]
+        if _PLACE_WORD.search(word) or re.search(_ORG_WORDS, word):
+            continue  # "哪个公园": a kind of place, asked afresh
+        for name in ("location", "address", "respondent"):
+            current = state.values.get(name)
+            if current is not None and current.value and word in current.value:
+                return name
+    return None
+
+
+# "是南四巷，不是南二巷" / "不是五组，是六组": one word of an earlier answer replaced.
+_SWAP_NEW_FIRST = re.compile(r"是(?P<new>[^，,。；;！!？?是]{1,10}?)[，,\s]*(?:而)?不是(?P<old>[^，,。；;！!？?]{1,10})")
+_SWAP_OLD_FIRST = re.compile(r"不是(?P<old>[^，,。；;！!？?]{1,10}?)[，,\s]*(?:而|应该|应当)?是(?P<new>[^，,。；;！!？?]{1,10})")
+_SWAP_FIELDS = ("location", "address", "respondent", "occurred", "name")
+
+
+def _apply_swaps(text: str, state: "_State", turn: int) -> None:
+    """Replace the word a caller takes back in the answer that holds it (the latest such answer)."""
+    norm = normalize_text(text)
+    for pattern in (_SWAP_NEW_FIRST, _SWAP_OLD_FIRST):
+        for m in pattern.finditer(norm):
+            old, new = m.group("old").strip(), m.group("new").strip()
+            old = re.sub(r"(?:的|了|啊|呀)$", "", old)
+            if not old or not new or old == new or (old[0] != new[0] and old[-1] != new[-1]):
+                continue  # "南四巷"/"南二巷": the two words must be of one kind
+            holders = [
+                (state.values[name].turn, name) for name in _SWAP_FIELDS
+                if name in state.values and state.values[name].value and old in state.values[name].value
+            ]
+            if not holders:
+                continue
+            _, name = max(holders)
+            current = state.values[name]
+            value = current.value.replace(old, new)
+            state.offer(name, value, max(current.confidence, 0.85), _CORRECTION, turn)
+
+
 _CORRECTION_SPLIT = re.compile(
     r"(?:哦|噢|喔|啊|呃|哎|诶|嗯)?[，,\s]*(?:等一下|等等)?[，,\s]*"
     r"(?:刚才|前面|我刚|刚刚)?[^，,。；;！!？?]{0,8}?(?:说错了|记错了|搞错了|弄错了|写错了|打错了|不对不对|不对|更正一下|纠正一下)"
@@ -374,6 +602,70 @@ def _split_correction(text: str) -> tuple[str, str]:
     if m.start() > start and norm[start:m.start()].strip(" ，,"):
         start = m.start()
     return norm[:start], norm[start:]
+
+
+_DONT_KNOW = re.compile(r"^(?:这个|那个|嗯|呃)?(?:我|俺)?(?:也|真)?(?:不(?:知道|清楚|晓得|太清楚|太知道)|搞不清|说不(?:清|上来)|没(?:注意|看清))")
+_NAME_LEAD = re.compile(r"^(?:全名|大名|名字|姓名)?(?:是|叫|就是|叫做)?")
+
+
+def _full_name_clause(text: str) -> Optional[str]:
+    """The last clause that is a full name: "叫我小范就行。哦要全名啊，范思远" -> 范思远.
+
+    A name after "我姓佘" that starts with that surname is taken even when the
+    surname is a rare one ("我姓佘，佘春生").
+    """
+    surname = re.search(rf"姓([{_HAN}])", text)
+    for clause in reversed(_PHRASE_SPLIT.split(text)):
+        core = _NAME_LEAD.sub("", clause.strip(" "))
+        if len(core) < 2 or core[:1] in "小老":
+            continue
+        if is_plausible_name(core) or (
+            surname and core[0] == surname.group(1) and re.fullmatch(rf"[{_HAN}]{{2,3}}", core)
+        ):
+            return core
+    return None
+
+
+_NAMED_ANSWER = re.compile(r"^(?:它|他们|这个|那个|这家|那家)?(?:名字)?(?:叫做|名叫|叫)([^，,。；;！!？?]{2,20})")
+
+
+def _spoken_answer(field_name: str, answer_text: str, state: _State, turn: int) -> bool:
+    """Replies as people give them on the phone; True when one was taken (or is known to say nothing).
+
+    * occurred: holidays, durations, lists (:func:`_time_in`), "大概半年了";
+    * respondent: "不知道…" names nobody; "叫X，在…" names X, not a landmark after it;
+    * location/address: the place joined from its clauses (:func:`_place_answer`),
+      "在百盛那边" for a place without a place word.
+    """
+    if field_name == "occurred":
+        found = _time_in(answer_text)
+        how_long = _HOW_LONG.match(answer_text.strip("，,。 "))
+        if found is None and how_long:
+            found = (how_long.group(1), 0.75)
+        if found:
+            state.offer("occurred", found[0], _boost(found[1]), _ANSWER, turn)
+        return bool(found)
+    if field_name == "respondent":
+        if _DONT_KNOW.match(answer_text) and not extract_facts(answer_text).get("respondent"):
+            return True
+        named = _NAMED_ANSWER.match(answer_text.strip())
+        if named:
+            state.offer("respondent", named.group(1), 0.85, _ANSWER, turn)
+        return bool(named)
+    place = _place_answer(answer_text)
+    facts = extract_facts(answer_text)
+    first = re.split(r"[，,。；;！!？?]", answer_text.strip("，,。 "))[0]
+    found = facts.get(field_name) or extract_answer(field_name, first)
+    if place and (
+        field_name == "location" or found is None or _strip_place_clause(found.value) in place
+        or not _is_place_clause(_strip_place_clause(found.value))
+    ):
+        state.offer(field_name, place, 0.85, _ANSWER, turn)
+        return True
+    at = _at_place(answer_text) if field_name == "location" and not facts.get("location") else None
+    if at:
+        state.offer("location", at, 0.6, _ANSWER, turn)
+    return bool(at)
 
 
 def _answer(field_name: str, text: str, state: _State, turn: int, transcript: Transcript, question: str) -> bool:
@@ -412,6 +704,10 @@ def _answer(field_name: str, text: str, state: _State, turn: int, transcript: Tr
                 state.declined.add("name")
                 return True
         fact = extract_answer("name", cleaned)
+        full = _full_name_clause(cleaned)
+        if full and (fact is None or not is_plausible_name(fact.value) or fact.value[:1] in "小老"):
+            state.offer("name", full, 0.85, _ANSWER, turn)
+            return True
         if fact:
             state.offer("name", fact.value, _boost(fact.confidence), _ANSWER, turn)
             return True
@@ -423,6 +719,8 @@ def _answer(field_name: str, text: str, state: _State, turn: int, transcript: Tr
     if field_name == "description":
         return False  # the narrative is collected separately
     answer_text = normalize_text(text)
+    if field_name in _MATTER_FIELDS | {"address"} and _spoken_answer(field_name, answer_text, state, turn):
+        return True
     if field_name in ("respondent", "location", "address", "occurred"):
         # a bare answer is its first clause ("宏基公司的项目，刘大海是…" -> respondent from the facts)
         facts = extract_facts(answer_text)
@@ -442,7 +740,10 @@ def _answer(field_name: str, text: str, state: _State, turn: int, transcript: Tr
     if field_name == "demand":
         state.demands.insert(0, (fact.value, _boost(fact.confidence)))
         return True
-    state.offer(field_name, fact.value, _boost(fact.confidence), _ANSWER, turn)
+    value = fact.value
+    if field_name == "respondent":
+        value = re.sub(r"^(?:名字|全称|名称)?(?:叫做|名叫|叫)", "", value) or value
+    state.offer(field_name, value, _boost(fact.confidence), _ANSWER, turn)
     return True
 
 
@@ -461,6 +762,8 @@ def _apply_correction(text: str, state: _State, turn: int, pending: Optional[tup
     name, fact = corrected
     if name == "description":
         return
+    if name == "occurred" and fact is not None and re.fullmatch(r"刚才|刚刚|刚", fact.value):
+        return  # "刚才那个我说错了": the moment of the call, not of the matter
     if fact is None:
         current = state.values.get(name)
         if current is not None:
@@ -473,6 +776,15 @@ def _apply_correction(text: str, state: _State, turn: int, pending: Optional[tup
         state.demands.insert(0, (fact.value, 0.85))
     else:
         state.offer(name, fact.value, max(fact.confidence, 0.85), _CORRECTION, turn)
+
+
+_SPEECH_AFTER = re.compile(r"(?:又|就|也|还|都)?(?:说|讲|告诉|答复|回复|回答|让我|叫我|让我们|叫我们)")
+
+
+def _reported_speaker(text: str, value: str) -> bool:
+    """Whether *value* only occurs as someone who said something ("组长说…")."""
+    positions = [m.end() for m in re.finditer(re.escape(value), text)]
+    return bool(positions) and all(_SPEECH_AFTER.match(text, end) for end in positions)
 
 
 def _narrative_part(text: str) -> str:
@@ -499,6 +811,21 @@ def _narrative_part(text: str) -> str:
             continue
         kept.append(description.value)
     return "".join(part if part.endswith(("。", "！", "？", "，")) else part + "。" for part in kept)
+
+
+# A clause after the demand that gives its reason or a condition ("快入冬了", "不抽的话…").
+_DEMAND_REASON = re.compile(r"^(?:因为|毕竟|不然|否则|要不然|如果|要是|不[^，,。]{1,4}的话)|(?:太|快|都|实在)[^，,。]{0,8}了[啊呀吧]?$")
+_DEMAND_ACTION = re.compile(r"把|给|让|要求|希望|赶紧|尽快|马上")
+
+
+def _trim_demand(value: str) -> str:
+    """The demand without the reasons and conditions told after it."""
+    clauses = _CLAUSE.findall(value)
+    for i, clause in enumerate(clauses[1:], start=1):
+        core = clause.strip("，,。；; ")
+        if _DEMAND_REASON.search(core) and not _DEMAND_ACTION.search(core):
+            return "".join(clauses[:i]).rstrip("，,；; ")
+    return value
 
 
 def _collect_demand(text: str, state: _State) -> None:
@@ -561,8 +888,11 @@ def _walk(transcript: Transcript) -> _State:
     for index, turn in enumerate(turns):
         if turn.speaker == OPERATOR:
             question = turn.text
+            pending = _read_back(turn.text, asked)
             asked = _asked_fields(turn.text)
-            pending = _read_back(turn.text)
+            refined = _refined_field(turn.text, state)
+            if refined and refined not in asked:
+                asked = [refined] + asked
             answered_question = False
             continue
         context = asked if not answered_question else []
@@ -603,6 +933,7 @@ def _walk(transcript: Transcript) -> _State:
                 _apply_correction(norm, state, index, pending)
         if correction:
             _apply_correction(correction, state, index, pending)
+        _apply_swaps(norm, state, index)
 
         # cue-based facts
         contact_answer = bool(set(context) & _CONTACT_FIELDS) and not (set(context) - _CONTACT_FIELDS - {"prior"})
@@ -614,6 +945,11 @@ def _walk(transcript: Transcript) -> _State:
         for name in ("occurred", "respondent"):
             if name in facts and name not in matter_facts:
                 del facts[name]
+        found = _time_in(about_matter) if about_matter else None
+        if found:
+            facts["occurred"] = Fact(*found)
+        if "respondent" in facts and _reported_speaker(own_words, facts["respondent"].value):
+            del facts["respondent"]  # "组长说上面没拨款": who told the caller, not whom it is about
         for name, fact in facts.items():
             if name in ("description", "demand") or name in answered:
                 continue
@@ -655,12 +991,21 @@ def _walk(transcript: Transcript) -> _State:
     return state
 
 
-def _read_back(operator_text: str) -> Optional[tuple[str, str]]:
-    """(field, value) when the operator reads a value back and asks for confirmation."""
+def _read_back(operator_text: str, previous: Sequence[str] = ()) -> Optional[tuple[str, str]]:
+    """(field, value) when the operator reads a value back and asks for confirmation.
+
+    *previous* are the fields of the operator's preceding question: a place read
+    back right after "在什么位置？" is the location told in other words.
+    """
     norm = normalize_text(operator_text)
     if not _READ_BACK.search(norm):
         return None
     cleaned = _drop_char_hints(norm)
+    for name in ("location", "address"):
+        if name in previous:
+            place = _place_answer(_READ_BACK.sub("", cleaned))
+            if place:
+                return (name, place)
     phone = _phone_in(cleaned)
     if phone:
         return ("phone", phone)
@@ -674,27 +1019,75 @@ def _read_back(operator_text: str) -> Optional[tuple[str, str]]:
     return None
 
 
-def _routing(description: str, demand: str, respondent: str, caller_text: str) -> Routing:
+# The operator's reaction to a present danger: emergency numbers, "撤离", "注意安全".
+_OPERATOR_ALARM = re.compile(
+    r"(?<![0-9])(?:110|119|120|12356)(?![0-9])|报警|急救|救护车|撤离|疏散|注意安全|远离|离开(?:那里|现场|危险)"
+)
+
+
+def _routing(
+    description: str, demand: str, respondent: str, caller_text: str, operator_text: str = ""
+) -> tuple[Routing, bool]:
+    """The routing of the call, and whether it is doubtful (an emergency the operator did not treat as one).
+
+    Words of danger ("塌了") in a call the operator answered without any emergency
+    advice tell of damage, not of a present danger: the matter is routed as if those
+    clauses were not there and the route goes to review. Self-harm is never set aside.
+    """
     routing = classify(description, demand, respondent)
     if routing.legal_route != "emergency" and detect_emergency(caller_text):
         routing = classify(caller_text, demand, respondent)
-    return routing
+    if routing.legal_route != "emergency" or _OPERATOR_ALARM.search(normalize_text(operator_text)):
+        return routing, False
+    emergency = detect_emergency("。".join((caller_text, description)))
+    if emergency is not None and emergency.kind == "self_harm":
+        return routing, False
+    calm_text = "".join(c for c in _CLAUSE.findall(description) if detect_emergency(c) is None)
+    calm = classify(calm_text, demand, respondent)
+    if calm.legal_route == "emergency":
+        return routing, False
+    return calm, True
 
 
 _NAMED_PLACE = re.compile(
-    rf"(?:我们|俺们|咱们|我家在|在|^|[，。])([{_HAN}0-9A-Za-z]{{1,10}}?(?:小区|花园|家园|新村|村|镇|乡|路|街|大道|工地|广场|公园|市场))"
-    r"(?=的|里|门口|从|上|附近|旁边|一带|[，,。！!？?]|$)"
+    rf"(?:我们|俺们|咱们|我家在|俺家在|在|往|^|[，。])"
+    rf"((?:[{_HAN}]{{2,6}}?(?:省|市|区|县)的)?(?:(?![我俺你他她给借年月了的是在把被说要往到有从向那这])[{_HAN}0-9A-Za-z]){{1,10}}?"
+    r"(?:小区|花园|家园|新村|村|镇|乡|路|街|大道|工地|广场|公园|市场|大桥|桥|水库))"
+    r"(?:(下游|上游|门口|路口|东头|西头|南头|北头)"
+    r"|(?=的|里|门口|从|上|附近|旁边|一带|那|这|干活|做工|打工|上班|施工|[，,。！!？?]|$))"
 )
-_NOT_A_PLACE_NAME = re.compile(r"^(?:这|那|哪|我|俺|咱|他|她|们|个|条|的|一|上|下|马|出|道|公|小|大|老)")
+_NOT_A_PLACE_NAME = re.compile(r"^(?:这|那|哪|我|俺|咱|他|她|们|个|条|的|一|上|下|马|出|道|公|小|大|老(?![城街])|过|走|回|到|去)")
+# Three-character names are places only with a proper name before the marker ("文昌路", not "水泥路").
+_GENERIC_PLACE = re.compile(r"^(?:水泥|柏油|石子|沙石|乡村|村里|城里|回家|上学|上班|下班|出门|山|土|小|大|马)")
 
 
 def _place_in_narrative(description: str) -> Optional[str]:
-    """A named place in the caller's account ("我们幸福里小区的电梯…" -> 幸福里小区), if any."""
+    """A named place in the caller's account ("我们幸福里小区的电梯…" -> 幸福里小区), if any.
+
+    An administrative area told before it is kept ("在开发区的金港物流园工地" ->
+    开发区金港物流园工地), and so is a position right after it ("白马河大桥下游").
+    """
     for m in _NAMED_PLACE.finditer(description):
-        value = re.sub(r"^(?:我们|俺们|咱们|我家在|在)", "", m.group(1))
-        if len(value) >= 4 and not _NOT_A_PLACE_NAME.match(value) and not re.search(r"[我俺你他她给借年月了的是在把被说要]", value):
-            return value
+        value = m.group(1)
+        value = re.sub(r"(?<=[省市区县])的", "", value, count=1)
+        if (
+            len(value) >= 4 or (len(value) == 3 and value[-1] in "路街巷村" and not _GENERIC_PLACE.match(value))
+        ) and not _NOT_A_PLACE_NAME.match(value) and not re.search(r"[我俺你他她给借年月了的是在把被说要]", value):
+            return value + (m.group(2) or "")
     return None
+
+
+# "楼上那户人家在阳台上养鸽子…": a neighbour who does what the caller complains about
+_NEIGHBOUR_PARTY = re.compile(
+    r"(?:隔壁|对门|楼上|楼下|对面|邻居)(?:的)?(?:那|这)?(?:户|家)(?:人家|人|邻居)?"
+    r"(?=在|把|私自|擅自|乱|占|搭|建|盖|装|养|堆|天天|总是|经常|一直|老是|往)"
+)
+
+# Schools go by short names ("育才三小", "市一中") that carry no organisation suffix.
+_SCHOOL_SHORT_NAME = re.compile(
+    rf"(?:^|[，。；！？]|在|是|到|去|读|上)((?:(?![在是到去读上了我你他她的把被给们个这那])[{_HAN}]){{1,4}}?"
+    r"[一二三四五六七八九十]{1,2}[小中])(?![学午间时心型队旬年毒途级部层])"
+)
 
 
 def _description_confidence(text: str) -> float:
@@ -736,6 +1129,7 @@ def build_draft(transcript: Transcript, *, with_query_code: bool = False) -> tup
     demands: list[str] = []
     demand_conf = 0.0
     for value, conf in state.demands:
+        value = _trim_demand(value)
         if value not in demands and not any(value in d for d in demands):
             demands.append(value)
             demand_conf = max(demand_conf, conf)
@@ -746,27 +1140,39 @@ def build_draft(transcript: Transcript, *, with_query_code: bool = False) -> tup
         values["demand"] = state.suggestions[0]
         confidence["demand"] = 0.6
 
+    caller_text = "。".join(t.text for t in transcript.turns if t.speaker == CALLER)
+    operator_text = "。".join(t.text for t in transcript.turns if t.speaker == OPERATOR)
     if "location" not in values and "location" not in state.declined and description:
-        place = _place_in_narrative(description)
+        place = _place_in_narrative(description) or _own_community(
+            normalize_text(caller_text), values.get("address")
+        )
         if place:
             values["location"] = place
             confidence["location"] = 0.6
+    if "respondent" not in values and description:
+        party = _NEIGHBOUR_PARTY.search(description) or _SCHOOL_SHORT_NAME.search(description)
+        if party:
+            values["respondent"] = party.group(party.lastindex or 0)
+            confidence["respondent"] = 0.6
     if "respondent" not in values and values.get("demand"):
         # "希望公交公司恢复线路": who should act is the best guess of whom it concerns
-        org = extract_facts("反映" + values["demand"]).get("respondent")
+        org = extract_facts(values["demand"]).get("respondent")
         if org and org.confidence >= 0.7:
             values["respondent"] = org.value
             confidence["respondent"] = 0.6
-    caller_text = "。".join(t.text for t in transcript.turns if t.speaker == CALLER)
-    routing = _routing(description or "", values.get("demand", ""), values.get("respondent", ""), caller_text)
+    routing, route_doubtful = _routing(
+        description or "", values.get("demand", ""), values.get("respondent", ""), caller_text, operator_text
+    )
     first_time = state.first_time if state.first_time is not None else True
     confidence["first_time"] = 0.9 if state.first_time is not None else 0.75
-    confidence["legal_route"] = routing.confidence
+    confidence["legal_route"] = min(routing.confidence, 0.5) if route_doubtful else routing.confidence
 
     needs_review: list[str] = []
     for name in REVIEW_FIELDS:
         if name in ("first_time", "legal_route"):
-            if confidence[name] < REVIEW_THRESHOLD and not (name == "legal_route" and routing.legal_route == "petition"):
+            if confidence[name] < REVIEW_THRESHOLD and (
+                route_doubtful or not (name == "legal_route" and routing.legal_route == "petition")
+            ):
                 needs_review.append(name)
             continue
         if name == "description":

@@ -250,6 +250,182 @@ def test_route_kind_and_category_as_in_the_bot(file, route):
     assert case["category"] and case["route_reason"]
 
 
+# ------------------------------------------------------- where it happened
+
+
+def test_a_place_told_in_pieces_is_joined_until_the_caller_moves_on():
+    case = call(
+        "O:请讲。", "C:我们那边的公厕好几个礼拜没人打扫了，味道很大。",
+        "O:公厕在什么位置？", "C:嗯……就在那个，红旗街，菜场北门旁边，去年刚翻新过的那个。",
+    )
+    assert case["location"] == "红旗街菜场北门旁边"
+
+
+@pytest.mark.parametrize("question", ["大概在什么方位？", "是哪一块？", "在哪条街上？", "具体是哪儿？"])
+def test_the_operator_may_ask_for_the_place_in_other_words(question):
+    case = call("O:请讲。", "C:路边的垃圾桶满了一个礼拜没人收。", f"O:{question}", "C:建设街和胜利路路口。")
+    assert case["location"] == "建设街和胜利路路口"
+
+
+def test_where_outside_an_institution_is_a_place_question_not_a_respondent_question():
+    case = call("O:请讲。", "C:校门口的早点摊占了半条路。", "O:是哪个学校门口？", "C:光华中学东门对面。")
+    assert case["location"] == "光华中学东门对面"
+    assert case["respondent"] != "光华中学"
+
+
+def test_a_place_the_operator_reads_back_and_the_caller_confirms_is_the_location():
+    case = call(
+        "O:请讲。", "C:有个下水井一直往外冒水。",
+        "O:在什么地方？", "C:就那个，桥西，你从桥西往南，靠着供销社后墙那儿。",
+        "O:桥西路供销社后墙，是吧？", "C:对对。",
+    )
+    assert case["location"] == "桥西路供销社后墙"
+    assert case["confidence"]["location"] >= 0.9
+
+
+def test_which_one_asks_to_make_the_last_place_precise():
+    case = call(
+        "O:请讲。", "C:有家超市卖过期牛奶。", "O:超市在哪儿？", "C:在百盛那边。",
+        "O:哪个百盛？", "C:东城百盛购物中心，负一楼，进门右手边那家。",
+    )
+    assert case["location"].startswith("东城百盛购物中心负一楼")
+
+
+def test_a_caller_taking_back_one_word_of_the_place_corrects_only_that_word():
+    case = call(
+        "O:请讲。", "C:路上的井盖碎了，骑车的差点摔了。", "O:在哪里？", "C:文化路南二巷，巷口往里一点。",
+        "O:您怎么称呼？", "C:姓贾，贾明。哦刚才那个我说岔了，是南四巷，不是南二巷。",
+    )
+    assert case["location"] == "文化路南四巷巷口往里一点"
+    assert case["occurred"] is None  # "刚才" is the moment of the call, not of the matter
+    assert case["petitioner"]["name"] == "贾明"
+
+
+def test_a_correction_during_the_final_read_back_fixes_the_address():
+    case = call(
+        "O:请讲。", "C:我们村自来水三天两头停。", "O:您住哪里？", "C:柳林村五组。",
+        "O:好，我核对一下，您住柳林村五组，电话13600001111，对吧？", "C:对。住的是六组，不是五组，我说快了。",
+    )
+    assert case["petitioner"]["address"] == "柳林村六组"
+
+
+def test_our_village_places_the_matter_in_the_callers_village():
+    case = call(
+        "O:请讲。", "C:我们村的会计把修路的钱挪去放贷了。", "O:您的住址？", "C:永丰镇马庄村八组。",
+    )
+    assert case["location"] == "永丰镇马庄村"
+    assert "location" in case["needs_review"]  # a guess, for the operator to confirm
+
+
+def test_a_named_place_in_the_account_keeps_its_district_and_position():
+    case = call("O:请讲。", "C:在开发区的金港物流园工地，晚上一直在用探照灯照我们楼。")
+    assert case["location"] == "开发区金港物流园工地"
+    case = call("O:请讲。", "C:有人往白马河大桥下游倒建筑垃圾，都快把河道堵死了。")
+    assert case["location"] == "白马河大桥下游"
+
+
+def test_an_address_reply_that_starts_with_something_else_keeps_the_place():
+    case = call("O:请讲。", "C:房东不退押金。", "O:您现在住哪？", "C:合租的房子，在高新区科园路绿洲公寓。")
+    assert case["petitioner"]["address"] == "高新区科园路绿洲公寓"
+
+
+# ----------------------------------------------------------- when and whom
+
+
+@pytest.mark.parametrize(
+    "account, occurred",
+    [
+        ("C:小区的路灯坏了三个多月了，上周有老人摔了。", "三个多月"),
+        ("C:今年清明前后开始，每天夜里有车来偷倒渣土。", "今年清明前后"),
+        ("C:我儿子去年结婚，去年十月份交的契税到现在没退。", "去年十月份"),
+        ("C:他欠我七月、八月、九月的房租。", "七月、八月、九月"),
+    ],
+)
+def test_when_it_happened_as_people_say_it(account, occurred):
+    assert call("O:请讲。", account)["occurred"] == occurred
+
+
+def test_how_long_reply_is_the_duration_without_hedges():
+    case = call("O:请讲。", "C:楼下餐馆的油烟直接往我家窗户排。", "O:这种情况多久了？", "C:大概半年了吧。")
+    assert case["occurred"] == "半年"
+
+
+def test_i_dont_know_who_is_responsible_names_nobody():
+    case = call("O:请讲。", "C:路边的电线杆歪了。", "O:知道归哪个单位管吗？", "C:不清楚，也没看到有牌子。")
+    assert case["respondent"] is None
+
+
+def test_a_name_asked_with_the_place_is_the_respondent_not_a_landmark():
+    case = call(
+        "O:请讲。", "C:有个棋牌室天天聚众赌博。",
+        "O:这个棋牌室叫什么名字，在哪条路上？", "C:叫好运来棋牌，在和平路上，人民医院斜对面。",
+    )
+    assert case["respondent"] == "好运来棋牌"
+    assert case["location"] == "和平路人民医院斜对面"
+    assert case["petitioner"]["name"] is None
+
+
+def test_someone_who_only_told_the_caller_something_is_not_the_respondent():
+    case = call("O:请讲。", "C:我家的危房改造补助一直没发下来，组长说上面没拨款。")
+    assert case["respondent"] is None
+
+
+def test_a_neighbour_doing_the_harm_is_the_respondent():
+    case = call("O:请讲。", "C:我家楼上那户人家在阳台上养了十几只鸽子，粪便全掉我家窗台上。")
+    assert case["respondent"] == "楼上那户人家"
+
+
+def test_a_school_short_name_is_the_respondent():
+    case = call("O:请讲。", "C:育才三小每天放学拖堂一个多小时，家长在门口堵成一片。")
+    assert case["respondent"] == "育才三小"
+
+
+# -------------------------------------------------------- who is calling
+
+
+def test_the_full_name_after_a_nickname_is_the_name():
+    case = call("O:您怎么称呼？", "C:叫我小范就行。哦要全名啊，范思远。")
+    assert case["petitioner"]["name"] == "范思远"
+
+
+def test_a_rare_surname_stated_first_is_accepted_in_the_full_name():
+    case = call("O:您贵姓？", "C:我姓佘，佘春生。")
+    assert case["petitioner"]["name"] == "佘春生"
+
+
+def test_hesitations_between_phone_digit_groups_are_ignored():
+    case = call("O:您的电话？", "C:幺五二，呃……三六，幺幺，四八，零九。")
+    assert case["petitioner"]["phone"] == "15236114809"
+
+
+def test_asking_for_the_name_first_is_not_steering_away_from_the_account():
+    case = call("O:请讲。", "C:我们厂停产半年了，工资一分没发。", "O:您先说一下您的姓名。", "C:单立新。")
+    assert "工资一分没发" in case["description"]
+
+
+# ------------------------------------------------------ demand and route
+
+
+def test_reasons_and_threats_after_the_demand_are_left_out():
+    case = call("O:您的诉求？", "C:要求物业把地下室的积水抽干，快入冬了，不抽的话我们就自己找人。")
+    assert case["demand"] == "物业把地下室的积水抽干"
+
+
+def test_danger_words_the_operator_did_not_treat_as_an_emergency_are_reviewed_not_emergency():
+    from actions.routing import detect_emergency
+
+    account = "村口的老戏台塌了一半，一直没人管，想让镇里修一修。"
+    assert detect_emergency(account) is not None  # the bot alone would answer with 110/119
+    case = call("O:请讲。", f"C:{account}", "O:您的诉求？", "C:希望镇政府出钱把戏台修好。")
+    assert case["legal_route"] != "emergency"
+    assert "legal_route" in case["needs_review"]
+
+
+def test_an_emergency_the_operator_answered_as_one_stays_an_emergency():
+    case = call("O:请讲。", "C:我们楼的外墙塌了，砸到了人！", "O:请马上拨打120和110，先离开危险地方。")
+    assert case["legal_route"] == "emergency"
+
+
 # ------------------------------------------------------- draft and identity
 
 
