@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import List, Text
 
 from rasa_sdk import Action, Tracker
@@ -13,6 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions.forms import EMERGENCY_CONFIDENCE, latest_intent, latest_intent_confidence, latest_text
 from actions.knowledge import load_knowledge
 from actions.routing import detect_emergency
+from actions.utterance import looks_like_question
 
 logger = logging.getLogger("xinfang.actions.service")
 
@@ -25,14 +25,6 @@ GENERAL_EMERGENCY_REPLY = (
 
 #: said when only the classifier, not the crisis detector, suspects an emergency
 SAFETY_NOTE = "如果您或他人正面临危险，请立即拨打110、119或120；需要心理援助可拨打12356。下面我先为您登记反映的情况。"
-
-
-_QUESTION_CUES = re.compile(r"[?？吗嘛么呢]\s*$|怎么|怎样|如何|多久|多长|什么|啥|哪|几|能不能|可不可以|可以吗|是否|有没有|要不要|会不会")
-
-
-def looks_like_question(text: str) -> bool:
-    """Whether ``text`` asks something rather than states a matter."""
-    return bool(_QUESTION_CUES.search(text))
 
 
 def office_contact_text() -> str:

@@ -2,9 +2,26 @@
 
 ``topics.yml`` holds the answers (with article citations and certainty) and
 ``office.yml`` the office's own details. A question is matched to a topic by
-character 1–3-gram TF-IDF cosine similarity: half the best single example
-question (or title), half the topic's pooled examples. Below ``MIN_SCORE``
-there is no answer.
+TF-IDF cosine similarity over character 1–2-grams:
+
+- the text is canonicalised first (:func:`canonical`): traditional characters
+  become simplified, common slips of the procedure's key words are corrected
+  (复差 → 复查), colloquial variants become one word (礼拜天 → 周末,
+  啥时候 → 多久) and question scaffolding (咋办, 行不行, 的, 吗) is dropped;
+- the IDF is counted over topics, not example sentences, so a word that
+  defines one topic (复核) outweighs words every topic shares (多久, 结果);
+- a topic's score mixes its best single example (or title), its pooled
+  examples and, lightly, its answer text;
+- characters the knowledge base has never seen still count in the question's
+  length, so "出租车电话多少" is a weaker match for the office's phone number
+  than "电话多少".
+
+Below ``MIN_SCORE`` there is no answer; a message not worded as a question
+("单位拖着不给我办退休手续") needs ``STATEMENT_MIN_SCORE``, because a statement
+that only brushes a topic is a matter to take down, not a question to look up.
+A message that shares no two-character word with any answer (the law's and
+the office's own wording) rests only on everyday words some example happens
+to use ("你们食堂几点开饭" and "几点上班"); it needs ``UNANCHORED_MIN_SCORE``.
 
 Returned text format (decided once): the answer, then "（依据：<citation>）".
 Route explanations (诉访分离) live in ``actions/routing.py`` / routes.yml.
@@ -14,7 +31,6 @@ from __future__ import annotations
 import functools
 import math
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,13 +38,72 @@ from typing import Any
 
 import yaml
 
+from actions.normalize import normalize_text
+from actions.utterance import looks_like_question
+
 KNOWLEDGE_DIR = Path(__file__).resolve().parent
 MIN_SCORE = 0.2
-#: weight of the best single example against the whole topic (its centroid)
-EXAMPLE_WEIGHT = 0.5
+#: the bar for a message that is not worded as a question
+STATEMENT_MIN_SCORE = 0.3
+#: the bar for a message that shares no two-character word with any answer
+UNANCHORED_MIN_SCORE = 0.35
+#: weights of a topic's best single example, its pooled examples and its answer text
+EXAMPLE_WEIGHT, POOLED_WEIGHT, ANSWER_WEIGHT = 0.3, 0.6, 0.1
+GRAM_SIZES = (1, 2)
+
+# Traditional characters of the procedure vocabulary that actions.normalize does
+# not map (yet), as traditional/simplified pairs. Fold into normalize.py's table
+# when that module is next edited.
+_TRAD_PAIRS = (
+    "訪访復复複复審审議议幾几評评價价滿满聽听舉举檢检監监黨党級级領领結结終终續续關关"
+    "機机構构體体團团覺觉變变寫写條条範范圍围遞递郵邮傳传週周點点鐘钟頭头調调願愿離离"
+    "歸归屬属記记錄录據据務务總总參参見见視视親亲讓让認认識识誰谁談谈論论設设試试詢询"
+    "讀读轉转較较過过達达運运遲迟選选適适錯错閱阅隊队際际隱隐雙双頁页項项須须預预額额"
+    "風风驗验樣样氣气爭争獨独畫画當当盡尽禮礼稱称種种穩稳節节簡简類类糾纠紛纷細细組组"
+    "統统經经維维緊紧編编繳缴習习聞闻職职藥药裝装觀观訂订計计討讨詐诈誠诚誣诬諮咨講讲"
+    "負负財财責责貨货貪贪貴贵賄贿賂赂賬账質质購购趕赶軍军輕轻辭辞鄰邻釋释銷销閉闭響响"
+    "順顺餓饿館馆騙骗強强徵征態态擔担擊击攔拦敗败數数斷断暫暂極极標标橫横毀毁決决況况"
+    "減减準准溝沟熱热狀状獲获確确紀纪絕绝緩缓義义衝冲製制託托診诊詳详語语豐丰貼贴輛辆"
+    "輸输辯辩迴回連连遷迁雖虽顯显養养餘余虧亏幣币師师帶带層层廳厅專专屆届夠够愛爱慶庆"
+    "憑凭懲惩戰战擁拥損损換换曉晓暢畅歡欢殘残殺杀湧涌漲涨災灾爐炉爲为犧牺盤盘礎础禍祸"
+    "積积窩窝競竞筆笔籌筹紅红納纳純纯絲丝綠绿緒绪練练縮缩罷罢腦脑臉脸艱艰蘭兰襲袭譯译"
+    "賽赛賺赚贊赞軟软輪轮遺遗針针鋪铺鎖锁鏈链閃闪雞鸡靈灵靜静頂顶頓顿頻频顏颜飛飞馬马"
+    "駕驾驅驱髮发鬆松魚鱼鳥鸟鹽盐麗丽麥麦齡龄於于裏里"
+)
+_TRAD_TO_SIMP = str.maketrans(_TRAD_PAIRS[0::2], _TRAD_PAIRS[1::2])
+
+# Slips of the procedure's key words (same or close pinyin) and their correction.
+_SLIPS = {
+    "信仿": "信访", "上仿": "上访", "复差": "复查", "复察": "复查", "覆查": "复查", "复合": "复核",
+    "复和": "复核", "覆核": "复核", "受里": "受理", "反应": "反映", "投述": "投诉", "举保": "举报",
+    "匿明": "匿名", "调节": "调解", "期现": "期限", "延其": "延期",
+}
+_SLIP = re.compile("|".join(map(re.escape, _SLIPS)))
+# Colloquial variants -> the one word the examples or the answers use.
+_VARIANTS = tuple((re.compile(pattern), word) for pattern, word in (
+    (r"多长时间|多少天|多少日|几天|几日|多少时间|[啥什么]时候|多久|多长", "多久"),
+    (r"星期[六天日]|礼拜[六天日]|周[六日]|双休日?|节假日|休息日", "周末"),
+    (r"不认可|不同意|不接受|想不通|不服气", "不服"),
+    (r"检举|揭发|告发", "举报"),
+    (r"打击报复|穿小鞋|刁难|报复", "报复"),
+    (r"补助|补贴|救济|帮扶|接济", "救助"),
+    (r"私了", "和解"),
+    (r"同一[个件桩]|同样的", "同一"),
+    (r"反复|重复|多次|再三|一再", "重复"),
+    (r"一块儿?|一齐|一同|一道", "一起"),
+    (r"电话号码|联系电话|热线电话|热线", "电话"),
+    (r"网址|网页", "网站"),
+    (r"进展|到哪一?步|办到哪|处理到哪|(?:办|处理)得?(?:怎么样|咋样|如何)", "进度"),
+    (r"办完|办好|处理完|结案", "办结"),
+    (r"延长", "延期"),
+    (r"打官司|官司", "诉讼"),
+    (r"真名|实名制?", "姓名"),
+    (r"越级|跨级", "跨越"),
+))
 # Punctuation and question scaffolding that every topic shares.
 _NOISE = re.compile(
-    r"[\s\W_]+|会不会|能不能|可不可以|是不是|有没有|可以|怎么|什么|怎样|如何|你们|我们|一下"
+    r"[\s\W_]+|咋整|咋办|咋弄|怎么办|怎么弄|怎么整|怎么搞|咋搞|咋个|怎么样|咋样|行不行|好不好|要不要|是否|能否|请问|想问"
+    r"|会不会|能不能|可不可以|是不是|有没有|可以|怎么|什么|怎样|如何|你们|我们|一下|一般"
     r"|[吗呢啊吧呀哦嘛了的么咋啥我你]",
     re.UNICODE,
 )
@@ -46,10 +121,24 @@ class Answer:
     score: float
 
 
+def canonical(text: str) -> str:
+    """The text as the matcher compares it: simplified, slips fixed, one word per variant, no scaffolding."""
+    t = normalize_text(text or "").lower().translate(_TRAD_TO_SIMP)
+    t = _SLIP.sub(lambda m: _SLIPS[m.group()], t)
+    for pattern, word in _VARIANTS:
+        t = pattern.sub(word, t)
+    return _NOISE.sub("", t)
+
+
 def _grams(text: str) -> Counter[str]:
-    """Character 1-, 2- and 3-grams of the text without punctuation and particles."""
-    t = _NOISE.sub("", unicodedata.normalize("NFKC", text).lower())
-    return Counter(t[i:i + n] for n in (1, 2, 3) for i in range(len(t) - n + 1))
+    """Character n-grams (``GRAM_SIZES``) of the canonical text."""
+    t = canonical(text)
+    return Counter(t[i:i + n] for n in GRAM_SIZES for i in range(len(t) - n + 1))
+
+
+def _bigrams(text: str) -> set[str]:
+    """The two-character sequences of the canonical text."""
+    return {g for g in _grams(text) if len(g) == 2}
 
 
 def _fill(text: str, office: dict[str, str]) -> str:
@@ -64,40 +153,56 @@ class KnowledgeBase:
     def __init__(self, topics: list[dict[str, Any]], office: dict[str, str]) -> None:
         self._office = dict(office)
         self._answers = {t["id"]: self._render(t) for t in topics}
-        examples = [(t["id"], q) for t in topics for q in [t["title"], *t["questions"]]]
-        grams = [_grams(q) for _, q in examples]
-        df = Counter(g for c in grams for g in c)
-        self._idf = {g: math.log((1 + len(grams)) / (1 + n)) + 1.0 for g, n in df.items()}
-        self._vectors = [(tid, self._vector(c)) for (tid, _), c in zip(examples, grams)]
+        examples = [(t["id"], _grams(q)) for t in topics for q in [t["title"], *t["questions"]]]
         pooled: dict[str, Counter[str]] = {}
-        for (tid, _), c in zip(examples, grams):
-            pooled.setdefault(tid, Counter()).update(c)
-        self._centroids = {tid: self._vector(c) for tid, c in pooled.items()}
+        for tid, grams in examples:
+            pooled.setdefault(tid, Counter()).update(grams)
+        # IDF over topics: a word that marks one topic weighs more than one all topics share
+        df = Counter(g for grams in pooled.values() for g in grams)
+        self._idf = {g: math.log((1 + len(pooled)) / (1 + n)) + 1.0 for g, n in df.items()}
+        self._unseen_idf = math.log(1 + len(pooled)) + 1.0
+        self._examples = [(tid, self._vector(grams)) for tid, grams in examples]
+        self._pooled = {tid: self._vector(grams) for tid, grams in pooled.items()}
+        self._answer_vectors = {t["id"]: self._vector(_grams(self._body(t))) for t in topics}
+        self._anchors = set().union(*(_bigrams(self._body(t)) for t in topics))
+
+    def _body(self, t: dict[str, Any]) -> str:
+        return _fill("".join(str(t["answer"]).split()), self._office)
 
     def _render(self, t: dict[str, Any]) -> Answer:
-        body = _fill("".join(str(t["answer"]).split()), self._office)
-        text = f"{body}（依据：{t['citation']}）"
+        text = f"{self._body(t)}（依据：{t['citation']}）"
         return Answer(t["id"], t["title"], text, t["citation"], t["certainty"], 1.0)
 
-    def _vector(self, grams: Counter[str]) -> dict[str, float]:
-        vec = {g: (1 + math.log(n)) * self._idf.get(g, 0.0) for g, n in grams.items()}
+    def _vector(self, grams: Counter[str], query: bool = False) -> dict[str, float]:
+        """Unit TF-IDF vector; in a query an unseen character still counts in the length."""
+        def idf(g: str) -> float:
+            return self._idf.get(g, self._unseen_idf if query and len(g) == 1 else 0.0)
+
+        vec = {g: (1 + math.log(n)) * idf(g) for g, n in grams.items()}
         norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
         return {g: v / norm for g, v in vec.items() if v}
 
-    def answer(self, question: str) -> Answer | None:
-        """The best-matching topic's answer, or None when nothing matches well."""
-        query = self._vector(_grams(question))
+    def scores(self, question: str) -> dict[str, float]:
+        """Every topic's similarity to the question (0–1)."""
+        query = self._vector(_grams(question), query=True)
 
         def cosine(vec: dict[str, float]) -> float:
             return sum(w * vec.get(g, 0.0) for g, w in query.items())
 
         best: dict[str, float] = {}
-        for tid, vec in self._vectors:
+        for tid, vec in self._examples:
             best[tid] = max(best.get(tid, 0.0), cosine(vec))
-        scores = {tid: EXAMPLE_WEIGHT * s + (1 - EXAMPLE_WEIGHT) * cosine(self._centroids[tid])
-                  for tid, s in best.items()}
+        return {tid: EXAMPLE_WEIGHT * s + POOLED_WEIGHT * cosine(self._pooled[tid])
+                + ANSWER_WEIGHT * cosine(self._answer_vectors[tid]) for tid, s in best.items()}
+
+    def answer(self, question: str) -> Answer | None:
+        """The best-matching topic's answer, or None when nothing matches well."""
+        scores = self.scores(question)
         tid = max(scores, key=scores.__getitem__, default=None)
-        if tid is None or scores[tid] < MIN_SCORE:
+        bar = MIN_SCORE if looks_like_question(question) else STATEMENT_MIN_SCORE
+        if not _bigrams(question) & self._anchors:
+            bar = max(bar, UNANCHORED_MIN_SCORE)
+        if tid is None or scores[tid] < bar:
             return None
         a = self._answers[tid]
         return Answer(a.topic, a.title, a.text, a.citation, a.certainty, round(scores[tid], 3))
