@@ -20,15 +20,17 @@ from rasa_sdk.types import DomainDict
 
 from actions.ids import find_case_id, find_query_code
 from actions.intake import FORM_SLOTS, SLOT_LABELS, check_slot, facts_from_turn
+from actions.knowledge import load_knowledge
 from actions.normalize import normalize_text
 from actions.routing import detect_emergency
+from actions.utterance import looks_like_question
 
 #: an emergency only the classifier sees (no crisis words) must be this sure to stop a form
 EMERGENCY_CONFIDENCE = 0.9
 
 #: intents the rules answer; the form lets them through instead of reading them as answers
 INTERRUPTING_INTENTS = frozenset(
-    {"ask_question", "cancel", "request_human", "emergency", "query_progress", "goodbye"}
+    {"ask_question", "cancel", "request_human", "emergency", "query_progress", "goodbye", "out_of_scope"}
 )
 
 
@@ -73,7 +75,8 @@ def is_interruption(tracker: Tracker) -> bool:
     number is always an answer, and an emergency the crisis detector does not
     confirm interrupts only when the classifier is nearly certain. The message
     that opens the form (for instance a complaint first taken for a question)
-    is never an interruption.
+    is never an interruption, nor is a "question" that is worded as a
+    statement and matches no knowledge topic.
     """
     intent, text = latest_intent(tracker), latest_text(tracker)
     if not tracker.active_loop.get("name"):
@@ -83,6 +86,8 @@ def is_interruption(tracker: Tracker) -> bool:
     confidence = latest_intent_confidence(tracker)
     if intent == "emergency" and detect_emergency(text) is None:
         return confidence >= EMERGENCY_CONFIDENCE
+    if intent == "ask_question" and text and not looks_like_question(text) and load_knowledge().answer(text) is None:
+        return False  # "单位拖着不给我办手续" answers the question asked; it asks nothing
     return confidence >= INTERRUPTION_CONFIDENCE
 
 
