@@ -9,16 +9,14 @@ never happens: an ``emergency`` predicted by DIET is left alone.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from actions.routing import detect_emergency
+from bot.nlu.override import IntentOverride, put_on_top
 
 EMERGENCY_INTENT = "emergency"
 
@@ -26,32 +24,13 @@ EMERGENCY_INTENT = "emergency"
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
 )
-class EmergencyOverride(GraphComponent):
+class EmergencyOverride(IntentOverride):
     """Forces the ``emergency`` intent when the crisis detector fires."""
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "EmergencyOverride":
-        """Builds the component; it has no state."""
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Overrides the intent of every message that describes a crisis."""
         for message in messages:
             text = message.get(TEXT) or ""
-            if text.startswith("/") or detect_emergency(text) is None:
-                continue
-            top = {"name": EMERGENCY_INTENT, "confidence": 1.0}
-            ranking = [top] + [
-                entry
-                for entry in message.get(INTENT_RANKING_KEY) or []
-                if entry.get("name") != EMERGENCY_INTENT
-            ]
-            message.set(INTENT, top, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            if not text.startswith("/") and detect_emergency(text) is not None:
+                put_on_top(message, EMERGENCY_INTENT, 1.0)
         return messages

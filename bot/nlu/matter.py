@@ -19,17 +19,15 @@ payloads ("/affirm") or short messages.
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List
+from typing import List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from actions.routing import classify
 from actions.utterance import content_length, looks_like_question
+from bot.nlu.override import IntentOverride, put_on_top
 
 MATTER_INTENT = "file_petition"
 #: intents that say "not a petition matter": relabelled only when routing recognises one
@@ -58,15 +56,6 @@ INTENT_WORDS = {
 }
 
 
-def _relabel(message: Message, confidence: float) -> None:
-    top = {"name": MATTER_INTENT, "confidence": confidence}
-    ranking = [top] + [
-        entry for entry in message.get(INTENT_RANKING_KEY) or [] if entry.get("name") != MATTER_INTENT
-    ]
-    message.set(INTENT, top, add_to_output=True)
-    message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
-
-
 #: entities that make a message an answer or a correction of the form, never a new matter
 FIELD_ENTITIES = frozenset({"phone", "id_number", "person_name", "case_id", "query_code"})
 _NUMBER = re.compile(r"\d{5,}")
@@ -91,19 +80,8 @@ def is_misread_matter(text: str, intent: str, gives_a_field: bool = False) -> bo
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
 )
-class MatterOverride(GraphComponent):
+class MatterOverride(IntentOverride):
     """Relabels a statement of a matter that the classifier took for a reply."""
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "MatterOverride":
-        """Builds the component; it has no state."""
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Relabels every misread matter as ``file_petition``."""
@@ -112,5 +90,5 @@ class MatterOverride(GraphComponent):
             gives_a_field = any(e.get("entity") in FIELD_ENTITIES for e in message.get(ENTITIES) or [])
             if intent and is_misread_matter(message.get(TEXT) or "", intent, gives_a_field):
                 confidence = (message.get(INTENT) or {}).get("confidence") or 0.0
-                _relabel(message, max(float(confidence), RELABELLED_CONFIDENCE))
+                put_on_top(message, MATTER_INTENT, max(float(confidence), RELABELLED_CONFIDENCE))
         return messages
