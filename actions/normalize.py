@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from pathlib import Path
 
-__all__ = ["normalize_text", "digits_in", "SPOKEN_DIGITS"]
+__all__ = ["normalize_text", "to_simplified", "digits_in", "SPOKEN_DIGITS"]
 
 # Chinese punctuation kept as typed (NFKC would turn it into ASCII).
 _KEEP_PUNCT = "，。、：；！？（）【】《》“”‘’…—～"
@@ -49,24 +50,25 @@ _CJK = "\u3400-\u9fff" + re.escape(_KEEP_PUNCT)
 _SPACE_NEAR_CJK = re.compile(f"(?<=[{_CJK}]) | (?=[{_CJK}])")
 _WHITESPACE = re.compile(r"\s+")
 
-# Traditional -> simplified, limited to characters citizens commonly type in
-# petitions (contact details, places, labour, health, housing, complaints).
-_TRAD = (
-    "號碼電話證樓區縣鎮鄉處勞動資醫療學題問們對說錢撥給這裡還沒個為無權進來國"
-    "陳張劉楊黃趙吳鄭馮許鄧蕭葉蘇盧閆韓鍾鄒譚陸孫羅龔賈賴顧嚴謝湯"
-    "單門開發會車場幫辦產業將戶員長時間實現壞聲環衛費報線訴訟誤導應該請麼"
-    "買賣廠廣東飯鐵歲傷嗎聯繫係橋龍鳳華興陽濟營遠邊舊歷壓擾鬧從與後隨難"
-    "紙網絡執貸銀險補償賠約簽護塊飲農貧窮亂違規罰礙倉庫欄雜齊"
-)
-_SIMP = (
-    "号码电话证楼区县镇乡处劳动资医疗学题问们对说钱拨给这里还没个为无权进来国"
-    "陈张刘杨黄赵吴郑冯许邓萧叶苏卢闫韩钟邹谭陆孙罗龚贾赖顾严谢汤"
-    "单门开发会车场帮办产业将户员长时间实现坏声环卫费报线诉讼误导应该请么"
-    "买卖厂广东饭铁岁伤吗联系系桥龙凤华兴阳济营远边旧历压扰闹从与后随难"
-    "纸网络执贷银险补偿赔约签护块饮农贫穷乱违规罚碍仓库栏杂齐"
-)
-assert len(_TRAD) == len(_SIMP) and len(set(_TRAD)) == len(_TRAD)
-_TRAD_TO_SIMP = str.maketrans(_TRAD, _SIMP)
+# Traditional -> simplified: one table for the whole product, kept as data.
+TRADITIONAL_CHARS_FILE = Path(__file__).resolve().parent / "traditional_chars.txt"
+
+
+def _read_character_pairs(path: Path) -> dict[int, str]:
+    words = " ".join(
+        line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")
+    ).split()
+    if any(len(word) != 2 for word in words):
+        raise ValueError(f"{path.name}: every entry must be a pair 繁简")
+    return {ord(word[0]): word[1] for word in words}
+
+
+_TRAD_TO_SIMP = _read_character_pairs(TRADITIONAL_CHARS_FILE)
+
+
+def to_simplified(text: str) -> str:
+    """``text`` with traditional and variant characters written in simplified form."""
+    return (text or "").translate(_TRAD_TO_SIMP)
 
 
 def normalize_text(text: str) -> str:

@@ -72,6 +72,8 @@ from typing import Any, Mapping
 
 import yaml
 
+from actions.normalize import to_simplified
+
 ROUTES_FILE = Path(__file__).resolve().parent / "knowledge" / "routes.yml"
 EMERGENCY_ROUTE = "emergency"
 DEFAULT_ROUTE = "petition"
@@ -144,7 +146,6 @@ class RouteBook:
     min_category_score: float
     suggestion_to_petition: frozenset[str]
     place_suffix: re.Pattern[str]
-    characters: Mapping[int, str]
     typos: re.Pattern[str]
     typo_fixes: Mapping[str, str]
     figurative: re.Pattern[str]
@@ -176,15 +177,11 @@ def _cues(items: list[list[Any]] | None, terms: Mapping[str, str]) -> tuple[Cue,
     return tuple(_cue(item, terms) for item in items or [])
 
 
-def _variants(spec: Mapping[str, Any]) -> tuple[dict[int, str], re.Pattern[str], dict[str, str]]:
-    """Character table (traditional/variant -> simplified) and typo fixes."""
-    pairs = "".join(str(spec.get("characters") or "").split())
-    if len(pairs) % 2:
-        raise ValueError("variants.characters must list character pairs")
-    table = {ord(pairs[i]): pairs[i + 1] for i in range(0, len(pairs), 2)}
+def _typos(spec: Mapping[str, Any]) -> tuple[re.Pattern[str], dict[str, str]]:
+    """Common typing mistakes (``variants.typos``) and their corrections."""
     fixes = {str(k): str(v) for k, v in (spec.get("typos") or {}).items()}
     typos = re.compile("|".join(sorted(map(re.escape, fixes), key=len, reverse=True)) or "(?!)")
-    return table, typos, fixes
+    return typos, fixes
 
 
 def _build(data: Mapping[str, Any]) -> RouteBook:
@@ -200,7 +197,7 @@ def _build(data: Mapping[str, Any]) -> RouteBook:
         for name, spec in data["routes"].items()
     }
     em = data["emergency"]
-    characters, typos, typo_fixes = _variants(data.get("variants") or {})
+    typos, typo_fixes = _typos(data.get("variants") or {})
     kinds = tuple(
         EmergencyKind(name, tuple(re.compile(p) for p in spec["patterns"]), "".join(spec["reply"].split()),
                       spec.get("category"))
@@ -220,7 +217,6 @@ def _build(data: Mapping[str, Any]) -> RouteBook:
         min_category_score=float(data.get("min_category_score", 1)),
         suggestion_to_petition=frozenset(data.get("suggestion_to_petition") or ()),
         place_suffix=re.compile(data.get("place_suffix") or "(?!)"),
-        characters=characters,
         typos=typos,
         typo_fixes=typo_fixes,
         figurative=re.compile("|".join(f"(?:{p})" for p in em["figurative"])),
@@ -240,7 +236,7 @@ def load_routes(path: Path | None = None) -> RouteBook:
 def _normalize(text: str) -> str:
     """NFKC, lower case, no spaces, simplified characters, common typos fixed."""
     book = load_routes()
-    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or "")).lower().translate(book.characters)
+    text = to_simplified(re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or "")).lower())
     return book.typos.sub(lambda m: book.typo_fixes[m.group(0)], text)
 
 

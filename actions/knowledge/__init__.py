@@ -51,26 +51,6 @@ UNANCHORED_MIN_SCORE = 0.35
 EXAMPLE_WEIGHT, POOLED_WEIGHT, ANSWER_WEIGHT = 0.3, 0.6, 0.1
 GRAM_SIZES = (1, 2)
 
-# Traditional characters of the procedure vocabulary that actions.normalize does
-# not map (yet), as traditional/simplified pairs. Fold into normalize.py's table
-# when that module is next edited.
-_TRAD_PAIRS = (
-    "訪访復复複复審审議议幾几評评價价滿满聽听舉举檢检監监黨党級级領领結结終终續续關关"
-    "機机構构體体團团覺觉變变寫写條条範范圍围遞递郵邮傳传週周點点鐘钟頭头調调願愿離离"
-    "歸归屬属記记錄录據据務务總总參参見见視视親亲讓让認认識识誰谁談谈論论設设試试詢询"
-    "讀读轉转較较過过達达運运遲迟選选適适錯错閱阅隊队際际隱隐雙双頁页項项須须預预額额"
-    "風风驗验樣样氣气爭争獨独畫画當当盡尽禮礼稱称種种穩稳節节簡简類类糾纠紛纷細细組组"
-    "統统經经維维緊紧編编繳缴習习聞闻職职藥药裝装觀观訂订計计討讨詐诈誠诚誣诬諮咨講讲"
-    "負负財财責责貨货貪贪貴贵賄贿賂赂賬账質质購购趕赶軍军輕轻辭辞鄰邻釋释銷销閉闭響响"
-    "順顺餓饿館馆騙骗強强徵征態态擔担擊击攔拦敗败數数斷断暫暂極极標标橫横毀毁決决況况"
-    "減减準准溝沟熱热狀状獲获確确紀纪絕绝緩缓義义衝冲製制託托診诊詳详語语豐丰貼贴輛辆"
-    "輸输辯辩迴回連连遷迁雖虽顯显養养餘余虧亏幣币師师帶带層层廳厅專专屆届夠够愛爱慶庆"
-    "憑凭懲惩戰战擁拥損损換换曉晓暢畅歡欢殘残殺杀湧涌漲涨災灾爐炉爲为犧牺盤盘礎础禍祸"
-    "積积窩窝競竞筆笔籌筹紅红納纳純纯絲丝綠绿緒绪練练縮缩罷罢腦脑臉脸艱艰蘭兰襲袭譯译"
-    "賽赛賺赚贊赞軟软輪轮遺遗針针鋪铺鎖锁鏈链閃闪雞鸡靈灵靜静頂顶頓顿頻频顏颜飛飞馬马"
-    "駕驾驅驱髮发鬆松魚鱼鳥鸟鹽盐麗丽麥麦齡龄於于裏里"
-)
-_TRAD_TO_SIMP = str.maketrans(_TRAD_PAIRS[0::2], _TRAD_PAIRS[1::2])
 
 # Slips of the procedure's key words (same or close pinyin) and their correction.
 _SLIPS = {
@@ -123,7 +103,7 @@ class Answer:
 
 def canonical(text: str) -> str:
     """The text as the matcher compares it: simplified, slips fixed, one word per variant, no scaffolding."""
-    t = normalize_text(text or "").lower().translate(_TRAD_TO_SIMP)
+    t = normalize_text(text or "").lower()
     t = _SLIP.sub(lambda m: _SLIPS[m.group()], t)
     for pattern, word in _VARIANTS:
         t = pattern.sub(word, t)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.normalize import digits_in, normalize_text
+from actions.normalize import TRADITIONAL_CHARS_FILE, _read_character_pairs, digits_in, normalize_text, to_simplified
 
 
 @pytest.mark.parametrize(
@@ -126,3 +126,14 @@ def test_empty_text_stays_empty():
 )
 def test_digits_in_returns_every_digit_in_order(raw, expected):
     assert digits_in(raw) == expected
+
+
+def test_the_one_traditional_table_maps_each_character_once_and_never_to_another_key():
+    table = _read_character_pairs(TRADITIONAL_CHARS_FILE)
+    assert len(table) > 700
+    assert all(chr(k) != v for k, v in table.items())
+    assert not set(table) & {ord(v) for v in table.values()}
+
+
+def test_a_message_typed_in_traditional_characters_reads_as_simplified():
+    assert to_simplified("我要投訴，複查結果不滿意") == "我要投诉，复查结果不满意"

@@ -271,9 +271,3 @@ def test_shared_word_lists_are_expanded_in_every_cue():
     cues += [c for cs in (*book.kind_cues.values(), *book.category_cues.values()) for c in cs]
     assert all("<" + "official>" not in p.pattern and "<employer>" not in p.pattern
                for c in cues for p in c.patterns)
-
-
-def test_variant_characters_are_pairs_of_different_characters():
-    book = load_routes()
-    assert book.characters and all(chr(k) != v for k, v in book.characters.items())
-    assert not set(book.characters) & {ord(v) for v in book.characters.values()}
