@@ -188,6 +188,11 @@ _NICKNAME = re.compile(
     f"(?:叫我|喊我|称呼我|我是|俺是)(?P<nick>[老小](?:{_SURNAME_ALT}))"
     f"(?=就行|就好|就可以|就成|吧|好了|$|[{_EDGE_PUNCT}])"
 )
+# "叫我小唐就行……哦要全名是吧，唐诗雨": the full name told on its own after the nickname.
+_FULL_NAME_LEAD = re.compile(
+    r"^(?:哦|噢|喔|嗯|啊|呃|那|好|行)*(?:要|问)?(?:全名|大名|名字|姓名)?(?:的话)?(?:是|叫|就是|叫做)?"
+)
+_FULL_NAME_TAIL = re.compile(r"(?:吧|啊|呀|哈|哦)+$")
 _GREETING = re.compile(r"^(?:(?:你好|您好|领导|同志|喂|嗯)[好啊呀，,！!\s]*)*")
 # "司马青，电话0571…", "禤海燕住南宁市…": a name opening the message, then contact details.
 _CONTACT_AFTER_NAME = re.compile(
@@ -227,7 +232,21 @@ def _name_hits(text: str) -> list[_Hit]:
         hits.append(_Hit(name, _FULL_NAME_CONFIDENCE, opening, opening + len(name)))
     for m in _NICKNAME.finditer(text):
         hits.append(_Hit(m.group("nick"), 0.6, m.start(), m.end()))
+        full = _full_name_after_nickname(text, m.end(), m.group("nick")[1:])
+        if full:
+            hits.append(full)
     return sorted(hits, key=lambda h: h.start)
+
+
+def _full_name_after_nickname(text: str, start: int, surname: str) -> _Hit | None:
+    """A later clause that is only a full name with the nickname's surname ("…哦要全名是吧，唐诗雨")."""
+    for clause_start, clause_end in _clauses(text[start:]):
+        clause = text[start + clause_start:start + clause_end].strip(_EDGE_PUNCT)
+        core = _FULL_NAME_TAIL.sub("", _FULL_NAME_LEAD.sub("", clause, count=1)).strip(_EDGE_PUNCT)
+        if _is_name_shape(core, surname):
+            at = start + clause_start
+            return _Hit(core, 0.75, at, at + len(clause))
+    return None
 
 
 def _name_hit(text: str) -> _Hit | None:

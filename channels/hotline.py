@@ -87,7 +87,7 @@ from typing import Any, Awaitable, Callable, Mapping, Optional, Sequence
 from actions.case_record import build_case
 from actions.extract import FIELDS, Fact, extract_answer, extract_facts, find_correction, is_plausible_name
 from actions.ids import BEIJING, CROCKFORD_ALPHABET, now_beijing
-from actions.intake import FIELD_TO_SLOT
+from actions.intake import FIELD_TO_SLOT, find_swaps, replace_part
 from actions.normalize import SPOKEN_DIGITS, normalize_text
 from actions.routing import Routing, classify, detect_emergency
 from actions.validators import clean_free_text, is_refusal, iter_id_numbers, parse_phone
@@ -558,31 +558,22 @@ def _refined_field(operator_text: str, state: "_State") -> Optional[str]:
     return None
 
 
-# "是南四巷，不是南二巷" / "不是五组，是六组": one word of an earlier answer replaced.
-_SWAP_NEW_FIRST = re.compile(r"是(?P<new>[^，,。；;！!？?是]{1,10}?)[，,\s]*(?:而)?不是(?P<old>[^，,。；;！!？?]{1,10})")
-_SWAP_OLD_FIRST = re.compile(r"不是(?P<old>[^，,。；;！!？?]{1,10}?)[，,\s]*(?:而|应该|应当)?是(?P<new>[^，,。；;！!？?]{1,10})")
 _SWAP_FIELDS = ("location", "address", "respondent", "occurred", "name")
 
 
 def _apply_swaps(text: str, state: "_State", turn: int) -> None:
-    """Replace the word a caller takes back in the answer that holds it (the latest such answer)."""
-    norm = normalize_text(text)
-    for pattern in (_SWAP_NEW_FIRST, _SWAP_OLD_FIRST):
-        for m in pattern.finditer(norm):
-            old, new = m.group("old").strip(), m.group("new").strip()
-            old = re.sub(r"(?:的|了|啊|呀)$", "", old)
-            if not old or not new or old == new or (old[0] != new[0] and old[-1] != new[-1]):
-                continue  # "南四巷"/"南二巷": the two words must be of one kind
-            holders = [
-                (state.values[name].turn, name) for name in _SWAP_FIELDS
-                if name in state.values and state.values[name].value and old in state.values[name].value
-            ]
-            if not holders:
-                continue
-            _, name = max(holders)
-            current = state.values[name]
-            value = current.value.replace(old, new)
-            state.offer(name, value, max(current.confidence, 0.85), _CORRECTION, turn)
+    """Replace the word a caller takes back (:func:`find_swaps`) in the latest answer that holds it."""
+    for old, new in find_swaps(text):
+        swapped = {
+            name: replace_part(state.values[name].value, old, new) for name in _SWAP_FIELDS
+            if name in state.values and state.values[name].value
+        }
+        holders = [(state.values[name].turn, name) for name, value in swapped.items() if value is not None]
+        if not holders:
+            continue
+        _, name = max(holders)
+        current = state.values[name]
+        state.offer(name, swapped[name], max(current.confidence, 0.85), _CORRECTION, turn)
 
 
 _CORRECTION_SPLIT = re.compile(

@@ -578,6 +578,23 @@ def test_a_full_name_wins_over_a_nickname_in_the_same_message():
 
 
 @pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("叫我小唐就行……哦要全名是吧，唐诗雨", "唐诗雨"),
+        ("叫我老周吧。要大名啊？周国强。", "周国强"),
+        ("叫我小欧阳就行，全名欧阳明", "欧阳明"),
+    ],
+)
+def test_a_full_name_given_after_a_nickname_wins(text, expected):
+    assert values(text)["name"] == expected
+    assert extract_answer("name", text).value == expected
+
+
+def test_a_later_clause_about_someone_else_does_not_replace_the_nickname():
+    assert values("叫我小王就行，王书记他们不管事")["name"] == "小王"
+
+
+@pytest.mark.parametrize(
     "field, text, expected",
     [
         ("name", "欧阳春", "欧阳春"),
