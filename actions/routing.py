@@ -12,9 +12,13 @@ Decision rules, in order (all wording and keywords live in
    violence in progress, fire, medical collapse, gas leak / collapse /
    drowning). Figurative phrases (急死我了, 笑死, 打官司, 火锅…) are blanked
    out before matching. A match is cancelled when it is negated (没有着火),
-   told in the past in the same clause (去年…着火, 晕倒过) or hypothetical
-   (万一着火怎么办) — except for self-harm, where any wish to die counts.
-   An emergency beats every other route.
+   told in the past in the same clause (去年…着火, 那次…晕倒, 晕倒过) or
+   hypothetical (万一着火怎么办), or when it is a completed event recalled as
+   the ground of an accusation: the text after it says what has lasted since
+   (到现在, 至今) and accuses an office holder, or says the wrongdoer got away
+   with it (还在位子上, 逍遥法外) — unless something marks it as happening now
+   (正在, 刚才, 快叫人, 躺在地上). Self-harm is never cancelled: any wish to
+   die counts. An emergency beats every other route.
 2. Every route has weighted cues. A cue preceded by a negation (不是,
    没有…) in the same clause does not count; a cue marked ``done`` (e.g.
    已经起诉, 法院判了) does not count after an intention word (想, 打算,
@@ -130,6 +134,16 @@ class EmergencyKind:
 
 
 @dataclass(frozen=True)
+class Background:
+    """Markers of a completed event told as the ground of an accusation."""
+
+    since: re.Pattern[str]
+    impunity: re.Pattern[str]
+    present: re.Pattern[str]
+    accusation_routes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class RouteBook:
     """Everything routes.yml says, compiled."""
 
@@ -151,6 +165,7 @@ class RouteBook:
     figurative: re.Pattern[str]
     past_markers: tuple[str, ...]
     hypothetical_markers: tuple[str, ...]
+    background: Background
     emergency_kinds: tuple[EmergencyKind, ...]
 
     def explanation(self, legal_route: str) -> str:
@@ -182,6 +197,15 @@ def _typos(spec: Mapping[str, Any]) -> tuple[re.Pattern[str], dict[str, str]]:
     fixes = {str(k): str(v) for k, v in (spec.get("typos") or {}).items()}
     typos = re.compile("|".join(sorted(map(re.escape, fixes), key=len, reverse=True)) or "(?!)")
     return typos, fixes
+
+
+def _background(spec: Mapping[str, Any]) -> Background:
+    """Compile ``emergency.background`` (patterns may be folded over several lines)."""
+    def pattern(key: str) -> re.Pattern[str]:
+        return re.compile("".join(str(spec.get(key) or "(?!)").split()))
+
+    return Background(pattern("since"), pattern("impunity"), pattern("present"),
+                      tuple(spec.get("accusation_routes") or ()))
 
 
 def _build(data: Mapping[str, Any]) -> RouteBook:
@@ -222,6 +246,7 @@ def _build(data: Mapping[str, Any]) -> RouteBook:
         figurative=re.compile("|".join(f"(?:{p})" for p in em["figurative"])),
         past_markers=tuple(em["past"]),
         hypothetical_markers=tuple(em["hypothetical"]),
+        background=_background(em.get("background") or {}),
         emergency_kinds=kinds,
     )
 
@@ -291,8 +316,25 @@ def _blank_figurative(text: str, book: RouteBook) -> str:
     return book.figurative.sub(lambda m: "□" * len(m.group(0)), text)
 
 
+def _told_as_background(text: str, m: re.Match[str], book: RouteBook) -> bool:
+    """A completed event recalled as the ground of an accusation, not a crisis now.
+
+    "村长酒驾撞了人，至今还在任上": what follows the match says what has lasted since
+    and the text accuses an office holder, or it says the wrongdoer got away
+    with it. A present marker anywhere (正在, 刚才, 快叫人) keeps the crisis.
+    """
+    bg = book.background
+    if bg.present.search(text):
+        return False
+    after = text[m.end():]
+    if bg.impunity.search(after):
+        return True
+    return bool(bg.since.search(after)) and any(
+        _score(book.routes[r].cues, text, book) >= book.min_score for r in bg.accusation_routes)
+
+
 def _cancelled(text: str, m: re.Match[str], kind: str, book: RouteBook) -> bool:
-    """A crisis match told in the past, negated or as a hypothesis does not count."""
+    """A crisis match told in the past, negated, as a hypothesis or as background does not count."""
     if kind == "self_harm":
         return False
     clause = _CLAUSE_BREAK.split(text[: m.start()])[-1]
@@ -300,7 +342,7 @@ def _cancelled(text: str, m: re.Match[str], kind: str, book: RouteBook) -> bool:
         return True
     if any(h in clause for h in book.hypothetical_markers):
         return True
-    return _negated(text, m.start(), book)
+    return _negated(text, m.start(), book) or _told_as_background(text, m, book)
 
 
 def detect_emergency(text: str) -> Emergency | None:

@@ -60,6 +60,11 @@ CRISES = [
     ("山上泥石流下来了", "danger"),
     ("有人落水了", "danger"),
     ("煤汽泄露了咋办", "danger"),
+    # present: the crisis is still going on, even when the text also complains
+    ("村干部开车撞了人，现在人躺在路上流血", "medical"),
+    ("书记喝了酒撞了人，快叫救护车", "medical"),
+    ("我爸晕倒了，到现在还没醒", "medical"),
+    ("有人被困在电梯里，物业到现在还没来", "danger"),
 ]
 
 NUMBERS = {
@@ -108,6 +113,12 @@ NOT_CRISES = [
     "他之前打过我一次，现在想离婚要抚养费",
     "没有着火，只是邻居家烧烤烟很大",
     "打扫卫生的阿姨工资没发",
+    # a completed event recalled as the ground of an accusation
+    "副县长那次喝酒开车撞了人，后来也没受处分",
+    "村支书酒驾撞伤了人，至今还在当干部",
+    "那个老板开车撞了人，到现在还逍遥法外",
+    "当时仓库着火烧了我的货，到现在也没人追究",
+    "前几天有老人在广场上晕倒，建议多安排几个保安",
 ]
 
 
@@ -143,3 +154,10 @@ def test_emergency_beats_every_other_route():
 
 def test_emergency_in_the_demand_field_is_found_too():
     assert classify("工资拖欠半年了", demand="不给钱我就喝农药").legal_route == "emergency"
+
+
+def test_an_accident_told_as_an_accusation_goes_to_discipline_inspection():
+    r = classify("乡长酒驾撞伤了人，到如今还在任上")
+    assert (r.legal_route, r.kind) == ("discipline_inspection", "accusation")
+    # the same accident happening now is an emergency
+    assert classify("乡长酒驾撞伤了人，人还躺在地上").legal_route == "emergency"

@@ -271,3 +271,27 @@ def test_shared_word_lists_are_expanded_in_every_cue():
     cues += [c for cs in (*book.kind_cues.values(), *book.category_cues.values()) for c in cs]
     assert all("<" + "official>" not in p.pattern and "<employer>" not in p.pattern
                for c in cues for p in c.patterns)
+
+
+def test_a_relative_alone_is_not_misconduct_of_an_official():
+    for text in ("亲戚借了我三万块，到期一直不还", "我亲属的医保报销一直没办下来", "亲戚家的房子漏水把我家淹了"):
+        assert classify(text).legal_route != "discipline_inspection", text
+    assert classify("亲戚借了我三万块，到期一直不还").legal_route == "litigation"
+
+
+def test_public_benefits_steered_to_relatives_or_acquaintances_are_for_discipline_inspection():
+    for text in ("村会计把危房改造名额报给了自家亲戚", "救助款全给了关系户，真正困难的没有",
+                 "村里评贫困户全是熟人"):
+        r = classify(text)
+        assert (r.legal_route, r.kind) == ("discipline_inspection", "accusation"), text
+
+
+def test_a_platform_taking_money_from_its_user_is_a_consumer_matter():
+    for text in ("打车平台无故扣了我的钱", "外卖软件自动续费乱扣钱", "叫车的时候平台多收了我二十块"):
+        assert classify(text).legal_route == "consumer_12315", text
+
+
+def test_a_platform_deducting_a_workers_money_is_a_labour_matter():
+    for text in ("我在平台上跑外卖，平台动不动就扣钱", "我是网约车司机，平台扣了我的提成",
+                 "我给他干了三个月，走的时候乱扣钱"):
+        assert classify(text).legal_route == "labor_arbitration", text
