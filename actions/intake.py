@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
-from actions.extract import extract_answer, extract_facts, find_correction
+from actions.extract import extract_answer, extract_facts, find_correction, is_plausible_name
 from actions.normalize import SPOKEN_DIGITS, digits_in, normalize_text
 from actions.validators import clean_free_text, is_refusal, parse_id_number, parse_phone
 
@@ -156,6 +156,21 @@ def _partial_corrections(
     return changed
 
 
+_CLAUSE_BREAK = re.compile(r"[，,。.、；;！!？?…\s]+")
+_NAME_LEAD = re.compile(r"^(?:我|俺)?(?:叫|是|姓名|名字|全名)(?:是|叫|为)?[:：]?")
+# a nickname or a form of address ("老张", "孙大爷"), or the spelling of a character ("孙子的孙")
+_NOT_A_FULL_NAME = re.compile(r"^[老小].$|(?:大爷|大妈|大娘|大叔|阿姨|师傅|老师|同志)$|的")
+
+
+def _full_name_in_clauses(text: str) -> Optional[str]:
+    """A clause that is only a full name: "孙大爷，叫孙德明", "老张，张国庆", "孙德明，孙子的孙…"."""
+    for clause in _CLAUSE_BREAK.split(normalize_text(text)):
+        core = _NAME_LEAD.sub("", clause)
+        if core and not _NOT_A_FULL_NAME.search(core) and is_plausible_name(core, allow_rare=True):
+            return core
+    return None
+
+
 def facts_from_turn(
     text: str,
     *,
@@ -191,7 +206,13 @@ def facts_from_turn(
             found[requested_slot] = DECLINED_VALUES[requested_slot]
         else:
             answer = extract_answer(field, text)
-            if answer is not None:
+            name = _full_name_in_clauses(text) if requested_slot == "petitioner_name" else None
+            if name is not None:
+                found[requested_slot] = name
+                # "老张，张国庆": the 国庆 of a name is not a date
+                found = {slot: value for slot, value in found.items()
+                         if slot == requested_slot or not value or value not in name}
+            elif answer is not None:
                 found[requested_slot] = answer.value
             elif requested_slot in NUMBER_SLOTS and digits_in(normalize_text(text)):
                 # a number that does not parse: let check_slot say what is wrong with it
@@ -205,6 +226,14 @@ def facts_from_turn(
         if slot:
             found[slot] = fact.value if fact is not None else None
     return found
+
+
+#: a reply that only acknowledges ("行吧谢谢", "好的") says nothing about the matter
+_CONTENT_FREE = re.compile(
+    r"(?:(?:那)?(?:好的?|行吧?|嗯+|哦+|噢+|谢谢(?:你|您)?|多谢|知道了|明白了|ok|可以|没问题|收到|辛苦了?)"
+    r"[啊呀吧了的啦。！!，,\s]*)+",
+    re.IGNORECASE,
+)
 
 
 def check_slot(slot: str, value: Optional[str]) -> Check:
@@ -237,6 +266,8 @@ def check_slot(slot: str, value: Optional[str]) -> Check:
             return Check(name)
         return Check(None, "请提供您的真实姓名（例如“张建国”），以便有关部门与您联系和书面告知。")
     text = clean_free_text(value)
+    if text and _CONTENT_FREE.fullmatch(text):
+        return Check(None, f"好的。请再具体说一下“{SLOT_LABELS.get(slot, slot)}”。")
     if text and len(_HAN.findall(text)) >= MIN_HAN_IN_FREE_TEXT:
         return Check(text)
     return Check(None, f"“{SLOT_LABELS.get(slot, slot)}”还没有具体内容，请用文字再说得具体一些。")

@@ -26,35 +26,18 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from actions.routing import classify
-from actions.utterance import content_length, looks_like_question
+from actions.utterance import INTENT_WORDS, content_length, looks_like_question
 from bot.nlu.override import IntentOverride, put_on_top
 
 MATTER_INTENT = "file_petition"
+#: replies and follow-ups a statement of a matter is mistaken for
+MISREAD_INTENTS = frozenset({"deny", "correct", "query_progress", "request_review", "evaluate"})
 #: intents that say "not a petition matter": relabelled only when routing recognises one
 UNSURE_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
 #: a reply shorter than this is left to the classifier ("他们不管" may well be an answer)
 MIN_STATEMENT_CHARS = 8
 #: confidence given to a relabelled matter: above the fallback threshold, below a sure guess
 RELABELLED_CONFIDENCE = 0.6
-
-#: the words without which an intent cannot be meant
-INTENT_WORDS = {
-    "deny": re.compile(
-        r"^[\W\d]*(?:不|没|别|否|错|算|先别|还没|暂时)|不对|不是|不用|不要|不行|不必|不需要|不提供|不想|不愿|"
-        r"不留|不给了|不透露|不告诉|不说|不方便|不同意|不确认|不太对|不准|没有|没错|有误|错了|要改|改一下|修改|别交|别提交|等等|等一下"
-    ),
-    "correct": re.compile(
-        r"有误|正确的是|说错|写错|记错|打错|填错|搞错|弄错|错了|不对|不是|改成|改为|改一下|更正|修改|应该是|换成|重新|其实是|准确地?说"
-    ),
-    "query_progress": re.compile(
-        r"进度|进展|查|结果|消息|受理|办理|处理|到哪|怎么样|有人管|谁在|回复|答复|编号|查询码|xf\d|"
-        r"办得|办到|在办|动静|下文|回音|信儿|着落|反馈|跟进|多久|什么时候|收到没|信访件|看看我的|我的(?:事|案|件)",
-        re.IGNORECASE,
-    ),
-    "request_review": re.compile(r"复查|复核|複查|複核|不服|重新|上级|上一级|再查|再审|不认|申请"),
-    "evaluate": re.compile(r"满意|滿意|评价|評價|打分|评分|好评|差评|解决|态度|太慢|敷衍|糊弄"),
-}
-
 
 #: entities that make a message an answer or a correction of the form, never a new matter
 FIELD_ENTITIES = frozenset({"phone", "id_number", "person_name", "case_id", "query_code"})
@@ -73,7 +56,7 @@ def is_misread_matter(text: str, intent: str, gives_a_field: bool = False) -> bo
     if intent in UNSURE_INTENTS:
         routing = classify(text)
         return routing.category != "other" or routing.legal_route != "petition"
-    words = INTENT_WORDS.get(intent)
+    words = INTENT_WORDS.get(intent) if intent in MISREAD_INTENTS else None
     return words is not None and not words.search(text)
 
 

@@ -170,3 +170,19 @@ def test_both_orders_of_a_swap_are_read(text, expected):
 )
 def test_replace_part(value, old, new, expected):
     assert replace_part(value, old, new) == expected
+
+
+@pytest.mark.parametrize("reply,name", [
+    ("孙大爷，叫孙德明", "孙德明"),
+    ("老张，张国庆", "张国庆"),
+    ("孙德明，孙子的孙，道德的德", "孙德明"),
+])
+def test_sun_gives_his_full_name_after_a_nickname_or_with_its_spelling(reply, name):
+    found = facts_from_turn(reply, requested_slot="petitioner_name", filled={"description": "路灯坏了"})
+    assert found == {"petitioner_name": name}  # and the 国庆 of 张国庆 is no date
+
+
+@pytest.mark.parametrize("reply", ["行吧谢谢", "好的", "嗯嗯", "那好吧"])
+def test_an_acknowledgement_is_not_recorded_as_the_respondent(reply):
+    check = check_slot("respondent", reply)
+    assert check.value is None and "被反映单位或对象" in check.problem

@@ -295,3 +295,9 @@ def test_a_platform_deducting_a_workers_money_is_a_labour_matter():
     for text in ("我在平台上跑外卖，平台动不动就扣钱", "我是网约车司机，平台扣了我的提成",
                  "我给他干了三个月，走的时候乱扣钱"):
         assert classify(text).legal_route == "labor_arbitration", text
+
+
+def test_a_company_that_took_the_money_and_left_the_work_undone_is_no_corruption_case():
+    # Mrs Fang's renovation firm: no official, no public power
+    assert classify("装修公司收了钱活没干完就不来了").legal_route != "discipline_inspection"
+    assert classify("村主任收了钱才给他家办低保").legal_route == "discipline_inspection"
