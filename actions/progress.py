@@ -7,6 +7,7 @@ evaluation or a 复查/复核 request can follow without asking again.
 """
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from typing import Any, List, Optional, Text
 
@@ -23,6 +24,8 @@ from actions.backend_client import (
     post_review_request,
 )
 from actions.forms import latest_text
+from actions.ids import find_case_id
+from actions.knowledge import load_knowledge
 
 UNREACHABLE = "抱歉，查询系统暂时无法访问，请稍后再试，或拨打信访接待电话查询。"
 LOCKED_OUT = "查询失败次数过多，为保护您的信息，暂时不能查询，请一小时后再试，或拨打信访接待电话。"
@@ -30,6 +33,25 @@ NOT_FOUND = "没有查到与这个编号和查询码对应的事项。请核对�
 NEED_CASE = "请先告诉我事项编号和查询码，我查到您的事项后再帮您办理。"
 RATINGS = (("不满意", "unsatisfied"), ("基本满意", "basically_satisfied"), ("满意", "satisfied"))
 REQUEST_NAMES = {"review": "复查", "recheck": "复核"}
+
+
+#: "以后咋查进度", "在哪里查": a question about how to query, not a query
+_HOW_TO_QUERY = re.compile(r"(?:怎么|怎样|咋|如何|在哪|哪里|去哪)(?:样)?(?:才能|能|可以|去)?查")
+
+
+def asks_how_to_query(text: str) -> bool:
+    """Whether ``text`` asks how progress is queried (and gives no case number)."""
+    return bool(_HOW_TO_QUERY.search(text or "")) and find_case_id(text) is None
+
+
+def how_to_query_text(last_case_id: Optional[str]) -> str:
+    """How to query progress (第18条), with the case this conversation just filed, if any."""
+    lines = [load_knowledge().topic("query_progress").text]
+    if last_case_id:
+        lines.append(f"您刚才登记的事项编号是 {last_case_id}。以后任何时候把编号和查询码发给我，就能查到办理进度。")
+    else:
+        lines.append("如果现在就要查询，请把事项编号和查询码发给我。")
+    return "\n".join(lines)
 
 
 def describe_progress(view: dict[str, Any]) -> str:
@@ -109,6 +131,9 @@ class ActionQueryProgress(Action):
         case_id, code = tracker.get_slot("progress_case_id"), tracker.get_slot("progress_code")
         if not (case_id and code):
             if tracker.get_latest_input_channel() == "wechat" and self._answer_by_openid(dispatcher, tracker):
+                return []
+            if asks_how_to_query(latest_text(tracker)):
+                dispatcher.utter_message(text=how_to_query_text(tracker.get_slot("last_case_id")))
                 return []
             return [FollowupAction("progress_form")]
         reply = get_progress(case_id, code)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import List, Text
 
 from rasa_sdk import Action, Tracker
@@ -38,6 +39,14 @@ def office_contact_text() -> str:
     )
 
 
+#: "你是机器人吗", "你能干啥": questions about the assistant itself
+_ABOUT_THE_ASSISTANT = re.compile(
+    r"你(?:们)?(?:是|就是)?(?:谁|机器人|真人|人工|ai|智能|程序)|你(?:是|算)?(?:人|人吗)|"
+    r"你(?:们)?(?:能|会|可以)(?:帮我|为我)?(?:干|做|办|帮)(?:些|点)?(?:啥|什么|哪些)|你(?:们)?有(?:啥|什么)(?:用|功能)",
+    re.IGNORECASE,
+)
+
+
 class ActionAnswerQuestion(Action):
     """Answers a question about the petition procedure, citing the article."""
 
@@ -53,10 +62,13 @@ class ActionAnswerQuestion(Action):
         else:
             answer = knowledge.answer(latest_text(tracker))
         in_form = bool(tracker.active_loop.get("name"))
-        if answer is None and not in_form and not looks_like_question(latest_text(tracker)):
+        about_the_assistant = answer is None and bool(_ABOUT_THE_ASSISTANT.search(latest_text(tracker)))
+        if answer is None and not in_form and not about_the_assistant and not looks_like_question(latest_text(tracker)):
             # "商家卖假货不给退" is a matter to take down, not a question to look up
             return [FollowupAction("petition_form")]
-        if answer is None:
+        if about_the_assistant:
+            dispatcher.utter_message(response="utter_about_assistant")
+        elif answer is None:
             dispatcher.utter_message(
                 text="这个问题我暂时答不上来，建议您咨询工作人员。\n" + office_contact_text()
             )

@@ -27,3 +27,11 @@ async def test_small_talk_in_the_middle_of_the_form_keeps_the_form(meet):
     answer = await sun.says("哈哈，今天天气不错啊")
     assert asked_slot(answer) == question
     assert "路灯" in ((await sun.slots()).get("description") or "")
+
+
+@pytest.mark.parametrize("question", ["你是机器人吗", "你能帮我干啥"])
+async def test_sun_asks_who_he_is_talking_to(meet, question):
+    sun = meet("孙富贵")
+    answer = await sun.says(question)
+    assert "自动应答程序" in answer and "转人工" in answer
+    assert asked_slot(answer) is None

@@ -2,7 +2,14 @@
 import pytest
 
 from actions.backend_client import BackendReply
-from actions.progress import describe_progress, follow_up_buttons, rating_in, refusal_text
+from actions.progress import (
+    asks_how_to_query,
+    describe_progress,
+    follow_up_buttons,
+    how_to_query_text,
+    rating_in,
+    refusal_text,
+)
 
 CONCLUDED = {
     "case_id": "XF20261126-7K3P9Q",
@@ -60,3 +67,19 @@ def test_a_button_rating_wins():
 )
 def test_refusals_are_explained_in_plain_chinese(reply, expected):
     assert expected in refusal_text(reply)
+
+
+@pytest.mark.parametrize("text", ["那我以后咋查进度？", "在哪里查办理结果", "怎么才能查到"])
+def test_a_question_about_how_to_query_is_answered_not_turned_into_a_query(text):
+    assert asks_how_to_query(text)
+
+
+@pytest.mark.parametrize("text", ["查一下进度", "XF20261126-7K3P9Q 怎么查"])
+def test_a_query_is_a_query(text):
+    assert not asks_how_to_query(text)
+
+
+def test_a_citizen_who_just_filed_is_reminded_of_her_case_number():
+    text = how_to_query_text("XF20261126-7K3P9Q")
+    assert "XF20261126-7K3P9Q" in text and "查询码" in text
+    assert "第18条" in text
