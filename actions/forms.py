@@ -23,7 +23,7 @@ from actions.intake import FORM_SLOTS, SLOT_LABELS, check_slot, facts_from_turn
 from actions.knowledge import load_knowledge
 from actions.normalize import normalize_text
 from actions.routing import detect_emergency
-from actions.utterance import carries_intent_words, looks_like_question
+from actions.utterance import carries_intent_words, gives_a_number, looks_like_question
 
 #: an emergency only the classifier sees (no crisis words) must be this sure to stop a form
 EMERGENCY_CONFIDENCE = 0.9
@@ -56,8 +56,6 @@ def latest_intent(tracker: Tracker) -> Optional[str]:
 
 
 _BARE_NUMBER = re.compile(r"[\d\s+\-()（）转xX]{5,}")
-#: a phone or ID number in a message makes it an answer to the form
-_LONG_NUMBER = re.compile(r"\d{7,}")
 
 
 #: below this confidence an interrupting intent inside a form is read as an answer
@@ -92,7 +90,7 @@ def is_interruption(tracker: Tracker) -> bool:
         return confidence >= EMERGENCY_CONFIDENCE
     if intent == "ask_question" and text and not looks_like_question(text) and load_knowledge().answer(text) is None:
         return False  # "单位拖着不给我办手续" answers the question asked; it asks nothing
-    if intent != "emergency" and text and (_LONG_NUMBER.search(text) or not carries_intent_words(intent, text)):
+    if intent != "emergency" and text and (gives_a_number(text) or not carries_intent_words(intent, text)):
         return False  # "赶紧把坑填了" is no 算了; "我先登完吧，1303111…" is no goodbye
     return confidence >= INTERRUPTION_CONFIDENCE
 

@@ -23,7 +23,8 @@ _QUESTION_CUES = re.compile(
     r"想(?:了解|知道|问|咨询)|请问|咨询|介绍一下|讲讲|说说|告诉我"
 )
 
-#: the words without which an intent cannot be meant: a message classified as
+#: the words without which an intent cannot be meant (simplified characters:
+#: carries_intent_words folds the message first); a message classified as
 #: one of these intents but carrying none of its words was misread (a complaint
 #: "社区不给我开证明" is no "no"; "赶紧把坑填了" is no "算了")
 INTENT_WORDS = {
@@ -40,8 +41,8 @@ INTENT_WORDS = {
         r"咋样|状态|情况|有人联系|落实|办结|办完|查了没|转给|^\s*[a-z0-9]{6}\s*$",
         re.IGNORECASE,
     ),
-    "request_review": re.compile(r"复查|复核|複查|複核|不服|重新|上级|上一级|再查|再审|不认|申请"),
-    "evaluate": re.compile(r"满意|滿意|评价|評價|打分|评分|好评|差评|解决|态度|太慢|敷衍|糊弄"),
+    "request_review": re.compile(r"复查|复核|不服|重新|上级|上一级|再查|再审|不认|申请"),
+    "evaluate": re.compile(r"满意|评价|打分|评分|好评|差评|解决|态度|太慢|敷衍|糊弄"),
     "cancel": re.compile(
         r"算了|不弄了|不办了|不整了|不搞了|不登记|不反映|不投诉|不举报|不告了|不想(?:弄|办|登|反映|提交|填|说|继续)|"
         r"不要了|不填了|不提交|不用|不了|取消|放弃|撤回|撤销|撤了|删掉|删了|先不|别弄|别登|拉倒|停止|中止|退出|结束|"
@@ -51,10 +52,13 @@ INTENT_WORDS = {
     "goodbye": re.compile(
         r"再见|再会|回见|回聊|拜|白白|88|先这样|就这样|回头|下次|下回|改天|走了|先走|先退|撤了|挂了|下了|下线|晚安|告辞|"
         r"明天再|有空再|到这|不聊|聊到|说到这|退出|结束|没事了|后会有期|bye",
-        re.IGNORECASE
+        re.IGNORECASE,
     ),
 }
 
+
+#: a phone or ID number (7+ digits): the message answers or corrects the form
+_NUMBER_ANSWER = re.compile(r"\d{7,}")
 
 #: characters that carry content (letters, digits, CJK); punctuation and spaces do not
 _CONTENT = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
@@ -69,6 +73,11 @@ def carries_intent_words(intent: str, text: str) -> bool:
     """Whether ``text`` has a word ``intent`` needs (True for intents without such words)."""
     words = INTENT_WORDS.get(intent)
     return words is None or bool(words.search(to_simplified(unicodedata.normalize("NFKC", text or ""))))
+
+
+def gives_a_number(text: str) -> bool:
+    """Whether ``text`` carries a phone or ID number (so it answers the form)."""
+    return bool(_NUMBER_ANSWER.search(unicodedata.normalize("NFKC", text or "")))
 
 
 def content_length(text: str) -> int:

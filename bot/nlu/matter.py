@@ -18,7 +18,6 @@ payloads ("/affirm") or short messages.
 """
 from __future__ import annotations
 
-import re
 from typing import List
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -26,7 +25,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from actions.routing import classify
-from actions.utterance import INTENT_WORDS, content_length, looks_like_question
+from actions.utterance import carries_intent_words, content_length, gives_a_number, looks_like_question
 from bot.nlu.override import IntentOverride, put_on_top
 
 MATTER_INTENT = "file_petition"
@@ -41,7 +40,6 @@ RELABELLED_CONFIDENCE = 0.6
 
 #: entities that make a message an answer or a correction of the form, never a new matter
 FIELD_ENTITIES = frozenset({"phone", "id_number", "person_name", "case_id", "query_code"})
-_NUMBER = re.compile(r"\d{5,}")
 
 
 def is_misread_matter(text: str, intent: str, gives_a_field: bool = False) -> bool:
@@ -50,14 +48,13 @@ def is_misread_matter(text: str, intent: str, gives_a_field: bool = False) -> bo
     ``gives_a_field``: the message carries a phone, ID, name or case number,
     so it answers or corrects the form ("电话是139…") and is left alone.
     """
-    if (text.startswith("/") or gives_a_field or _NUMBER.search(text)
+    if (text.startswith("/") or gives_a_field or gives_a_number(text)
             or content_length(text) < MIN_STATEMENT_CHARS or looks_like_question(text)):
         return False
     if intent in UNSURE_INTENTS:
         routing = classify(text)
         return routing.category != "other" or routing.legal_route != "petition"
-    words = INTENT_WORDS.get(intent) if intent in MISREAD_INTENTS else None
-    return words is not None and not words.search(text)
+    return intent in MISREAD_INTENTS and not carries_intent_words(intent, text)
 
 
 @DefaultV1Recipe.register(
