@@ -24,7 +24,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-__all__ = ["normalize_text", "to_simplified", "digits_in", "SPOKEN_DIGITS"]
+__all__ = ["normalize_text", "to_simplified", "fix_typos", "digits_in", "SPOKEN_DIGITS"]
 
 # Chinese punctuation kept as typed (NFKC would turn it into ASCII).
 _KEEP_PUNCT = "，。、：；！？（）【】《》“”‘’…—～"
@@ -64,6 +64,26 @@ def _read_character_pairs(path: Path) -> dict[int, str]:
 
 
 _TRAD_TO_SIMP = _read_character_pairs(TRADITIONAL_CHARS_FILE)
+
+
+TYPOS_FILE = Path(__file__).resolve().parent / "typos.txt"
+
+
+def _read_typos(path: Path) -> dict[str, str]:
+    pairs = [line.split() for line in path.read_text(encoding="utf-8").splitlines()
+             if line.strip() and not line.startswith("#")]
+    if any(len(pair) != 2 for pair in pairs):
+        raise ValueError(f"{path.name}: every line must be 'wrong right'")
+    return dict(pairs)
+
+
+_TYPO_FIXES = _read_typos(TYPOS_FILE)
+_TYPO = re.compile("|".join(sorted(map(re.escape, _TYPO_FIXES), key=len, reverse=True)))
+
+
+def fix_typos(text: str) -> str:
+    """``text`` with common slips of petition words corrected ("复差" -> "复查")."""
+    return _TYPO.sub(lambda m: _TYPO_FIXES[m.group(0)], text or "")
 
 
 def to_simplified(text: str) -> str:

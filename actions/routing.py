@@ -61,7 +61,7 @@ Decision rules, in order (all wording and keywords live in
 
 Before matching, the text is put in one form: NFKC, lower case, no spaces,
 traditional characters to simplified and a few common typos corrected
-(``variants`` in the YAML). A cue word directly followed by a place word
+(``actions/traditional_chars.txt``, ``actions/typos.txt``). A cue word directly followed by a place word
 (门口, 旁边, 附近…, ``place_suffix``) only says where something is, so it
 does not count: "法院旁边的路口" is about a road, not a court case.
 """
@@ -76,7 +76,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from actions.normalize import to_simplified
+from actions.normalize import fix_typos, to_simplified
 
 ROUTES_FILE = Path(__file__).resolve().parent / "knowledge" / "routes.yml"
 EMERGENCY_ROUTE = "emergency"
@@ -160,8 +160,6 @@ class RouteBook:
     min_category_score: float
     suggestion_to_petition: frozenset[str]
     place_suffix: re.Pattern[str]
-    typos: re.Pattern[str]
-    typo_fixes: Mapping[str, str]
     figurative: re.Pattern[str]
     past_markers: tuple[str, ...]
     hypothetical_markers: tuple[str, ...]
@@ -192,13 +190,6 @@ def _cues(items: list[list[Any]] | None, terms: Mapping[str, str]) -> tuple[Cue,
     return tuple(_cue(item, terms) for item in items or [])
 
 
-def _typos(spec: Mapping[str, Any]) -> tuple[re.Pattern[str], dict[str, str]]:
-    """Common typing mistakes (``variants.typos``) and their corrections."""
-    fixes = {str(k): str(v) for k, v in (spec.get("typos") or {}).items()}
-    typos = re.compile("|".join(sorted(map(re.escape, fixes), key=len, reverse=True)) or "(?!)")
-    return typos, fixes
-
-
 def _background(spec: Mapping[str, Any]) -> Background:
     """Compile ``emergency.background`` (patterns may be folded over several lines)."""
     def pattern(key: str) -> re.Pattern[str]:
@@ -221,7 +212,6 @@ def _build(data: Mapping[str, Any]) -> RouteBook:
         for name, spec in data["routes"].items()
     }
     em = data["emergency"]
-    typos, typo_fixes = _typos(data.get("variants") or {})
     kinds = tuple(
         EmergencyKind(name, tuple(re.compile(p) for p in spec["patterns"]), "".join(spec["reply"].split()),
                       spec.get("category"))
@@ -241,8 +231,6 @@ def _build(data: Mapping[str, Any]) -> RouteBook:
         min_category_score=float(data.get("min_category_score", 1)),
         suggestion_to_petition=frozenset(data.get("suggestion_to_petition") or ()),
         place_suffix=re.compile(data.get("place_suffix") or "(?!)"),
-        typos=typos,
-        typo_fixes=typo_fixes,
         figurative=re.compile("|".join(f"(?:{p})" for p in em["figurative"])),
         past_markers=tuple(em["past"]),
         hypothetical_markers=tuple(em["hypothetical"]),
@@ -260,9 +248,7 @@ def load_routes(path: Path | None = None) -> RouteBook:
 
 def _normalize(text: str) -> str:
     """NFKC, lower case, no spaces, simplified characters, common typos fixed."""
-    book = load_routes()
-    text = to_simplified(re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or "")).lower())
-    return book.typos.sub(lambda m: book.typo_fixes[m.group(0)], text)
+    return fix_typos(to_simplified(re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or "")).lower()))
 
 
 def _negated(text: str, start: int, book: RouteBook) -> bool:

@@ -38,7 +38,7 @@ from typing import Any
 
 import yaml
 
-from actions.normalize import normalize_text
+from actions.normalize import fix_typos, normalize_text
 from actions.utterance import looks_like_question
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent
@@ -52,13 +52,6 @@ EXAMPLE_WEIGHT, POOLED_WEIGHT, ANSWER_WEIGHT = 0.3, 0.6, 0.1
 GRAM_SIZES = (1, 2)
 
 
-# Slips of the procedure's key words (same or close pinyin) and their correction.
-_SLIPS = {
-    "信仿": "信访", "上仿": "上访", "复差": "复查", "复察": "复查", "覆查": "复查", "复合": "复核",
-    "复和": "复核", "覆核": "复核", "受里": "受理", "反应": "反映", "投述": "投诉", "举保": "举报",
-    "匿明": "匿名", "调节": "调解", "期现": "期限", "延其": "延期",
-}
-_SLIP = re.compile("|".join(map(re.escape, _SLIPS)))
 # Colloquial variants -> the one word the examples or the answers use.
 _VARIANTS = tuple((re.compile(pattern), word) for pattern, word in (
     (r"多长时间|多少天|多少日|几天|几日|多少时间|[啥什么]时候|多久|多长", "多久"),
@@ -103,8 +96,7 @@ class Answer:
 
 def canonical(text: str) -> str:
     """The text as the matcher compares it: simplified, slips fixed, one word per variant, no scaffolding."""
-    t = normalize_text(text or "").lower()
-    t = _SLIP.sub(lambda m: _SLIPS[m.group()], t)
+    t = fix_typos(normalize_text(text or "").lower())
     for pattern, word in _VARIANTS:
         t = pattern.sub(word, t)
     return _NOISE.sub("", t)

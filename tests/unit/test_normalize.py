@@ -3,7 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-from actions.normalize import TRADITIONAL_CHARS_FILE, _read_character_pairs, digits_in, normalize_text, to_simplified
+from actions.normalize import (
+    TRADITIONAL_CHARS_FILE,
+    _read_character_pairs,
+    digits_in,
+    fix_typos,
+    normalize_text,
+    to_simplified,
+)
 
 
 @pytest.mark.parametrize(
@@ -137,3 +144,7 @@ def test_the_one_traditional_table_maps_each_character_once_and_never_to_another
 
 def test_a_message_typed_in_traditional_characters_reads_as_simplified():
     assert to_simplified("我要投訴，複查結果不滿意") == "我要投诉，复查结果不满意"
+
+
+def test_common_slips_of_petition_words_are_put_right():
+    assert fix_typos("我想信仿，复差要多久，小区拉圾没人管") == "我想信访，复查要多久，小区垃圾没人管"
