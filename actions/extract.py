@@ -156,6 +156,31 @@ def is_plausible_name(candidate: str, allow_rare: bool = False) -> bool:
     return surname is not None and _is_name_shape(candidate, surname)
 
 
+_NAME_CLAUSE_BREAK = re.compile(r"[，,。；;！!？?、…\s]+|\.{2,}|——")
+_NAME_LEAD = re.compile(r"^(?:我|俺)?(?:全名|大名|名字|姓名)?(?:是|叫|就是|叫做|为)?[:：]?")
+# a nickname or a form of address ("老张", "孙大爷"), or the spelling of a character ("孙子的孙")
+_NOT_A_FULL_NAME = re.compile(r"^[老小]|(?:大爷|大妈|大娘|大叔|阿姨|师傅|老师|同志)$|的")
+
+
+def full_name_clause(text: str) -> str | None:
+    """The last clause that is only a full name, in a reply to "what is your name".
+
+    "孙大爷，叫孙德明", "叫我小范就行。哦要全名啊，范思远", "孙德明，孙子的孙…".
+    After "我姓佘" a name starting with that surname counts even when the
+    surname is a rare one ("我姓佘，佘春生").
+    """
+    surname = re.search(f"姓([{_HAN}])", text)
+    for clause in reversed(_NAME_CLAUSE_BREAK.split(text)):
+        core = _NAME_LEAD.sub("", clause)
+        if len(core) < 2 or _NOT_A_FULL_NAME.search(core):
+            continue
+        if is_plausible_name(core, allow_rare=True) or (
+            surname and core[0] == surname.group(1) and re.fullmatch(f"[{_HAN}]{{2,3}}", core)
+        ):
+            return core
+    return None
+
+
 def _trim_name(
     raw: str, extra_stops: frozenset[str] = frozenset(), surname: str | None = None
 ) -> str:

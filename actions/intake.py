@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
-from actions.extract import extract_answer, extract_facts, find_correction, is_plausible_name
+from actions.extract import extract_answer, extract_facts, find_correction, full_name_clause
 from actions.normalize import SPOKEN_DIGITS, digits_in, normalize_text
 from actions.validators import clean_free_text, is_refusal, parse_id_number, parse_phone
 
@@ -156,21 +156,6 @@ def _partial_corrections(
     return changed
 
 
-_CLAUSE_BREAK = re.compile(r"[，,。.、；;！!？?…\s]+")
-_NAME_LEAD = re.compile(r"^(?:我|俺)?(?:叫|是|姓名|名字|全名)(?:是|叫|为)?[:：]?")
-# a nickname or a form of address ("老张", "孙大爷"), or the spelling of a character ("孙子的孙")
-_NOT_A_FULL_NAME = re.compile(r"^[老小].$|(?:大爷|大妈|大娘|大叔|阿姨|师傅|老师|同志)$|的")
-
-
-def _full_name_in_clauses(text: str) -> Optional[str]:
-    """A clause that is only a full name: "孙大爷，叫孙德明", "老张，张国庆", "孙德明，孙子的孙…"."""
-    for clause in _CLAUSE_BREAK.split(normalize_text(text)):
-        core = _NAME_LEAD.sub("", clause)
-        if core and not _NOT_A_FULL_NAME.search(core) and is_plausible_name(core, allow_rare=True):
-            return core
-    return None
-
-
 def facts_from_turn(
     text: str,
     *,
@@ -206,7 +191,7 @@ def facts_from_turn(
             found[requested_slot] = DECLINED_VALUES[requested_slot]
         else:
             answer = extract_answer(field, text)
-            name = _full_name_in_clauses(text) if requested_slot == "petitioner_name" else None
+            name = full_name_clause(normalize_text(text)) if requested_slot == "petitioner_name" else None
             if name is not None:
                 found[requested_slot] = name
                 # "老张，张国庆": the 国庆 of a name is not a date

@@ -85,7 +85,15 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping, Optional, Sequence
 
 from actions.case_record import build_case
-from actions.extract import FIELDS, Fact, extract_answer, extract_facts, find_correction, is_plausible_name
+from actions.extract import (
+    FIELDS,
+    Fact,
+    extract_answer,
+    extract_facts,
+    find_correction,
+    full_name_clause,
+    is_plausible_name,
+)
 from actions.ids import BEIJING, CROCKFORD_ALPHABET, now_beijing
 from actions.intake import FIELD_TO_SLOT, find_swaps, replace_part
 from actions.normalize import SPOKEN_DIGITS, normalize_text
@@ -596,27 +604,6 @@ def _split_correction(text: str) -> tuple[str, str]:
 
 
 _DONT_KNOW = re.compile(r"^(?:这个|那个|嗯|呃)?(?:我|俺)?(?:也|真)?(?:不(?:知道|清楚|晓得|太清楚|太知道)|搞不清|说不(?:清|上来)|没(?:注意|看清))")
-_NAME_LEAD = re.compile(r"^(?:全名|大名|名字|姓名)?(?:是|叫|就是|叫做)?")
-
-
-def _full_name_clause(text: str) -> Optional[str]:
-    """The last clause that is a full name: "叫我小范就行。哦要全名啊，范思远" -> 范思远.
-
-    A name after "我姓佘" that starts with that surname is taken even when the
-    surname is a rare one ("我姓佘，佘春生").
-    """
-    surname = re.search(rf"姓([{_HAN}])", text)
-    for clause in reversed(_PHRASE_SPLIT.split(text)):
-        core = _NAME_LEAD.sub("", clause.strip(" "))
-        if len(core) < 2 or core[:1] in "小老":
-            continue
-        if is_plausible_name(core) or (
-            surname and core[0] == surname.group(1) and re.fullmatch(rf"[{_HAN}]{{2,3}}", core)
-        ):
-            return core
-    return None
-
-
 _NAMED_ANSWER = re.compile(r"^(?:它|他们|这个|那个|这家|那家)?(?:名字)?(?:叫做|名叫|叫)([^，,。；;！!？?]{2,20})")
 
 
@@ -695,7 +682,7 @@ def _answer(field_name: str, text: str, state: _State, turn: int, transcript: Tr
                 state.declined.add("name")
                 return True
         fact = extract_answer("name", cleaned)
-        full = _full_name_clause(cleaned)
+        full = full_name_clause(cleaned)
         if full and (fact is None or not is_plausible_name(fact.value) or fact.value[:1] in "小老"):
             state.offer("name", full, 0.85, _ANSWER, turn)
             return True
